@@ -1,0 +1,195 @@
+"""Command line: parse options, call `finaudit.api`, render, exit (DESIGN.md §5).
+
+Exit codes: 0 nothing at or above `--fail-on`; 1 findings at or above it; 2 the run could not be done
+as asked. Heavy modules (pandas, pandera) are imported inside the commands so `finaudit --help` is
+instant. User errors print a Chinese message on stderr, never a traceback (`--debug` shows it).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="finaudit",
+    help="村级财务审计：读取村级账簿电子表格，按村级财务管理制度校验，问题定位到表和行。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    human = "human"
+    json = "json"
+
+
+class FailOn(str, Enum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+    never = "never"
+
+
+class UsageError(Exception):
+    """A problem with what was asked: exit 2 with the message."""
+
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help="出错时显示 Python 调用栈")] = False) -> None:
+    _state["debug"] = debug
+
+
+def _fail(message: str, exc: BaseException | None = None) -> None:
+    from finaudit.report.safe import clean_text
+
+    if exc is not None and _state["debug"]:
+        import traceback
+
+        traceback.print_exception(exc)
+    typer.echo(f"finaudit: {clean_text(message)}", err=True)
+    raise typer.Exit(2)
+
+
+def _codes(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [c.strip().upper() for v in values for c in v.split(",") if c.strip()]
+
+
+def _load_pack(rules: Path | None):
+    from finaudit.rules.packs import PackError, load_ruleset
+
+    try:
+        return load_ruleset(rules)
+    except PackError as exc:
+        _fail(str(exc), exc)
+
+
+RulesOption = Annotated[Optional[Path], typer.Option("--rules", "-r", help="规则包 YAML（默认：内置规则包）")]
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="账簿文件或文件夹（递归查找）", show_default=False)],
+    rules: RulesOption = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="输出格式")] = Format.human,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件而不是屏幕")] = None,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="有此级别及以上问题时退出码为 1")] = FailOn.high,
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="只报告这些代码或代码组（如 CA,EX01）")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="不报告这些代码或代码组")] = None,
+    village: Annotated[Optional[str], typer.Option("--village", help="标题和文件名都没有村名时使用")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", help="标题和文件名都没有年度时使用")] = None,
+    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="加密工作簿的密码文件（第一行）")] = None,
+) -> None:
+    """检查账簿，列出问题（定位到表、行、列）。"""
+    from finaudit import api
+    from finaudit.report.render import render_human, render_json
+    from finaudit.report.safe import OutputError, check_output, write_atomic
+
+    password = _read_password(password_file)
+    ruleset = _load_pack(rules)
+    try:
+        if output is not None:
+            check_output(output, paths)
+        report = api.audit(paths, ruleset=ruleset, select=_codes(select), ignore=_codes(ignore),
+                           village=village, year=year, password=password)
+        text = render_json(report) if format is Format.json else render_human(
+            report, color=output is None and sys.stdout.isatty())
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            write_atomic(output, text.encode("utf-8"), make_parents=True)
+    except (api.NoInputError, OutputError, UsageError) as exc:
+        _fail(str(exc), exc)
+    raise typer.Exit(1 if report.fails(fail_on.value) else 0)
+
+
+rules_app = typer.Typer(help="列出规则，或显示一条规则的说明、参数和示例。", no_args_is_help=False)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.callback(invoke_without_command=True)
+def _rules_default(ctx: typer.Context, rules: RulesOption = None) -> None:
+    if ctx.invoked_subcommand is None:
+        rules_list(rules)
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesOption = None) -> None:
+    """列出全部规则：代码、名称、级别、是否启用、用途。"""
+    from finaudit.rules.describe import rules_table
+
+    ruleset = _load_pack(rules) if rules else None
+    for code, slug, severity, enabled, title in rules_table(ruleset):
+        typer.echo(f"{code:<6} {slug:<28} {severity:<7} {enabled:<2} {title}")
+
+
+@rules_app.command("show")
+def rules_show(code: Annotated[str, typer.Argument(help="规则代码，如 CA01")], rules: RulesOption = None) -> None:
+    """显示一条规则：用途、参数与默认值、依据、反例和正例。"""
+    from finaudit.rules.describe import show_rule
+
+    ruleset = _load_pack(rules) if rules else None
+    try:
+        typer.echo(show_rule(code, ruleset))
+    except KeyError:
+        _fail(f"没有规则 {code}（finaudit rules 列出全部代码）")
+
+
+@app.command()
+def schema(kind: Annotated[Optional[str], typer.Argument(help="账簿类型，如 cash_journal；省略则列出全部")] = None) -> None:
+    """显示各类账簿的标准列、必需列和可识别的表头写法。"""
+    from finaudit.ingest.describe import describe_kind, describe_kinds
+
+    try:
+        typer.echo(describe_kind(kind) if kind else describe_kinds())
+    except KeyError:
+        _fail(f"未知的账簿类型 {kind}")
+
+
+@app.command()
+def init(path: Annotated[Path, typer.Argument(help="要写入的规则包文件")] = Path("township.yaml")) -> None:
+    """写出一个带注释的乡镇规则包，供修改后用 --rules 指定。"""
+    from finaudit.report.safe import OutputError, write_atomic
+    from finaudit.rules.template import township_pack
+
+    if path.exists():
+        _fail(f"{path} 已存在，不会覆盖")
+    try:
+        write_atomic(path, township_pack().encode("utf-8"))
+    except OutputError as exc:
+        _fail(str(exc), exc)
+    typer.echo(f"已写出 {path}；修改后用 finaudit check --rules {path} 使用")
+
+
+def _read_password(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text(encoding="utf-8").splitlines()[0].strip() if path.stat().st_size else ""
+    except (OSError, UnicodeDecodeError, IndexError) as exc:
+        _fail(f"无法读取密码文件 {path}：{exc}", exc)
+
+
+def main() -> None:
+    """Console-script entry: run the app; an unexpected error is exit 2 with a one-line message."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("finaudit: 已中断", err=True)
+        sys.exit(2)
+    except Exception as exc:  # a bug: say so briefly, the traceback only with --debug
+        if _state["debug"]:
+            raise
+        typer.echo(f"finaudit: 内部错误：{type(exc).__name__}: {exc}（加 --debug 查看详情）", err=True)
+        sys.exit(2)

@@ -1,0 +1,141 @@
+"""Findings: the one data type every stage of finaudit produces.
+
+A finding always points back to where an auditor can see the problem: file, sheet and the 1-based
+spreadsheet row as Excel/WPS shows it (and the column letter when a single cell is at fault). Amounts
+are integer 分 inside the program and two-place decimal strings in JSON (DESIGN.md §4), so money is
+never compared or printed as a float.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.StrEnum):
+    """How urgent a finding is, highest first (DESIGN.md §4)."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Bigger is more severe, so `max()` and threshold tests read naturally."""
+        return _RANK[self]
+
+    @property
+    def label(self) -> str:
+        """The Chinese word the report prints."""
+        return _LABEL[self]
+
+
+_RANK = {Severity.HIGH: 3, Severity.MEDIUM: 2, Severity.LOW: 1, Severity.INFO: 0}
+_LABEL = {Severity.HIGH: "高", Severity.MEDIUM: "中", Severity.LOW: "低", Severity.INFO: "提示"}
+
+
+def fen_to_str(fen: int | None) -> str | None:
+    """Integer 分 → "1234.50" (exact; no float on the way)."""
+    if fen is None:
+        return None
+    fen = int(fen)
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def fen_to_display(fen: int | None) -> str:
+    """Integer 分 → "1,234.50" for messages, the way a Chinese ledger prints money."""
+    if fen is None:
+        return "—"
+    fen = int(fen)
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"
+
+
+def column_letter(index: int) -> str:
+    """0-based column index → spreadsheet letters (0 → A, 26 → AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One anomaly, at its place, with the facts that let an auditor check it.
+
+    `amount` is integer 分; `evidence` values must already be JSON-ready (amounts as strings via
+    `fen_to_str`, rows as ints).
+    """
+
+    code: str
+    rule: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    village: str | None = None
+    voucher: str | None = None
+    date: _dt.date | None = None
+    amount: int | None = None
+    account: str | None = None
+    regulation: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    # Extra text that separates two findings of one rule on the same voucher/date/amount
+    # (e.g. the cell's column); part of the fingerprint, not of the JSON.
+    key: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs and file moves: code + village + sheet + voucher/date/amount (+ key)."""
+        parts = [
+            self.code,
+            self.village or "",
+            self.sheet or "",
+            self.voucher or "",
+            self.date.isoformat() if self.date else "",
+            fen_to_str(self.amount) or "",
+            self.key,
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of DESIGN.md §4."""
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "message": self.message,
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "village": self.village,
+            "voucher": self.voucher,
+            "date": self.date.isoformat() if self.date else None,
+            "amount": fen_to_str(self.amount),
+            "account": self.account,
+            "regulation": self.regulation,
+            "evidence": self.evidence,
+            "fingerprint": self.fingerprint,
+        }
+
+    def sort_key(self) -> tuple:
+        return (
+            self.village or "",
+            self.file or "",
+            self.sheet or "",
+            self.row if self.row is not None else -1,
+            -self.severity.rank,
+            self.code,
+        )

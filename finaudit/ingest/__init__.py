@@ -1,0 +1,209 @@
+"""Ingest: files and folders → recognised ledgers with source rows, plus what could not be read.
+
+The stage runs per file: read once (`readers`), find each sheet's header and kind (`layout`), build
+the canonical frame (`ledger`). Village and fiscal year come from the title, else the file and folder
+names, else the caller's `village`/`year`. Nothing here raises for bad content; every problem is an
+`IN`/`SC` finding, and every sheet that is not a ledger is listed with the reason it was skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from finaudit.codes import data_quality_finding
+from finaudit.findings import Finding
+from finaudit.ingest.aliases import KIND_LABELS, build_lookup, kind_from_text
+from finaudit.ingest.layout import Grid, find_header, parse_village, parse_year, resolve_journal_kind, title_lines
+from finaudit.ingest.ledger import Ledger, build_ledger
+from finaudit.ingest.preflight import Limits
+from finaudit.ingest.readers import LEDGER_SUFFIXES, RawBook, read_book
+
+
+@dataclass(slots=True)
+class SheetInfo:
+    sheet: str
+    kind: str | None
+    rows: int
+    header_row: int | None
+    hidden: bool = False
+    skipped: str | None = None
+
+    def to_dict(self) -> dict:
+        out = {"sheet": self.sheet, "kind": self.kind, "rows": self.rows, "header_row": self.header_row}
+        if self.hidden:
+            out["hidden"] = True
+        if self.skipped:
+            out["skipped"] = self.skipped
+        return out
+
+
+@dataclass(slots=True)
+class InputFile:
+    file: str
+    sha256: str
+    format: str
+    village: str | None
+    year: int | None
+    encoding: str | None = None
+    sheets: list[SheetInfo] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        out = {"file": self.file, "sha256": self.sha256, "format": self.format,
+               "village": self.village, "year": self.year,
+               "sheets": [s.to_dict() for s in self.sheets]}
+        if self.encoding:
+            out["encoding"] = self.encoding
+        return out
+
+
+@dataclass(slots=True)
+class Intake:
+    inputs: list[InputFile] = field(default_factory=list)
+    ledgers: list[Ledger] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    village: str | None = None
+    year: int | None = None
+    aliases: Mapping[str, list[str]] | None = None
+    limits: Limits = field(default_factory=Limits)
+    password: str | None = None
+
+
+class NoInputError(Exception):
+    """Nothing to read: the paths name no ledger files (exit code 2)."""
+
+
+def discover(paths: Iterable[str | os.PathLike], warnings: list[str]) -> list[tuple[Path, str, Path]]:
+    """(path, display name, root argument) for each ledger file under the given files and folders.
+
+    Folders are walked without following links (a link loop cannot hang the run); FIFOs, devices and
+    Excel's "~$" lock files are passed over with a warning.
+    """
+    found: list[tuple[Path, str, Path]] = []
+    for arg in paths:
+        root = Path(arg)
+        if not root.exists() and not root.is_symlink():
+            raise NoInputError(f"找不到 {root}")
+        if root.is_dir():
+            for folder, dirs, files in os.walk(root, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    path = Path(folder) / name
+                    if _wanted(path, warnings):
+                        found.append((path, path.as_posix(), root))
+        elif _wanted(root, warnings, explicit=True):
+            found.append((root, root.as_posix(), root.parent))
+    return found
+
+
+def _wanted(path: Path, warnings: list[str], explicit: bool = False) -> bool:
+    if path.name.startswith(("~$", ".~")):
+        return False
+    if path.suffix.lower() not in LEDGER_SUFFIXES and not explicit:
+        return False
+    try:
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            mode = path.stat().st_mode
+    except OSError as exc:
+        warnings.append(f"跳过 {path.as_posix()}：{exc.strerror or exc}")
+        return False
+    if not stat.S_ISREG(mode):
+        warnings.append(f"跳过 {path.as_posix()}：不是普通文件")
+        return False
+    return True
+
+
+def load(paths: Iterable[str | os.PathLike], options: IngestOptions | None = None) -> Intake:
+    """Read every ledger file under `paths`."""
+    options = options or IngestOptions()
+    intake = Intake()
+    files = discover(paths, intake.warnings)
+    if not files:
+        raise NoInputError("没有找到账簿文件（.xlsx .xlsm .xls .ods .csv）")
+    lookup = build_lookup(options.aliases)
+    for path, display, root in files:
+        book = read_book(path, display, limits=options.limits, password=options.password)
+        intake.findings.extend(book.findings)
+        names = [path.stem] + [p.name for p in path.relative_to(root).parents if p.name][:3] \
+            if path.is_relative_to(root) else [path.stem]
+        if root.name and root.name not in names:
+            names.append(root.name)
+        record = InputFile(file=display, sha256=book.sha256, format=book.format,
+                           village=None, year=None, encoding=book.encoding)
+        intake.inputs.append(record)
+        _read_sheets(book, record, names, lookup, options, intake)
+    return intake
+
+
+def _read_sheets(book: RawBook, record: InputFile, names: list[str], lookup, options: IngestOptions,
+                 intake: Intake) -> None:
+    file_village = next(filter(None, map(parse_village, names)), None)
+    file_year = next(filter(None, map(parse_year, names)), None)
+    found = []  # (grid, header, kind, title) of each ledger sheet, before village/year are settled
+    for sheet in book.sheets:
+        grid = Grid(sheet)
+        hint = kind_from_text(sheet.name) or kind_from_text(names[0])
+        header = find_header(grid, lookup, hint)
+        if header is None:
+            reason = "空表" if not sheet.cells else "找不到账簿表头"
+            record.sheets.append(SheetInfo(sheet.name, None, 0, None, sheet.hidden, reason))
+            continue
+        title = " ".join(title_lines(grid, header))
+        title_hint = kind_from_text(title)
+        if title_hint and title_hint != hint:
+            header = find_header(grid, lookup, title_hint) or header
+        kind = resolve_journal_kind(header, [title, sheet.name, *names])
+        if kind is None:
+            record.sheets.append(SheetInfo(sheet.name, None, 0, header.last_row + 1, sheet.hidden,
+                                           "日记账无法判断是现金还是银行存款，请在标题或表名中注明"))
+            continue
+        found.append((grid, header, kind, title))
+    # A workbook is one village's books: a sheet without a title takes the village and year that
+    # the other sheets' titles give.
+    titles = [title for *_, title in found]
+    book_village = next(filter(None, map(parse_village, titles)), None)
+    book_year = next(filter(None, map(parse_year, titles)), None)
+    for grid, header, kind, title in found:
+        sheet = grid.sheet
+        village = parse_village(title) or book_village or file_village or options.village
+        year = (parse_year(title) or parse_year(sheet.name) or book_year or file_year or options.year)
+        ledger = build_ledger(grid, header, file=book.file, kind=kind, village=village, year=year,
+                              title=title)
+        if ledger.year is None:
+            ledger.year = _year_from_dates(ledger)
+        intake.findings.extend(ledger.findings)
+        for canonical, _ in header.duplicates:
+            intake.findings.append(data_quality_finding(
+                "IN08", f"{sheet.name} 表头有两列都像“{canonical}”，只采用了第一列",
+                **ledger.where(header.last_row + 1), key=canonical))
+        if ledger.village is None or ledger.year is None:
+            what = "村名" if ledger.village is None else "年度"
+            intake.findings.append(data_quality_finding(
+                "IN07", f"{book.file} 的 {sheet.name} 无法确定{what}，请在标题中写明或用 --village / --year 指定",
+                **ledger.where(), key=what))
+        record.sheets.append(SheetInfo(sheet.name, kind, ledger.data_rows, ledger.header_row, sheet.hidden))
+        record.village = record.village or ledger.village
+        record.year = record.year or ledger.year
+        intake.ledgers.append(ledger)
+    if book.sheets and not found:
+        intake.findings.append(data_quality_finding(
+            "IN03", f"{book.file} 中没有可识别的账簿工作表（{'、'.join(s.sheet for s in record.sheets)}）；"
+            f"可识别的账簿：{'、'.join(KIND_LABELS.values())}", file=book.file))
+    record.village = record.village or file_village or options.village
+    record.year = record.year or file_year or options.year
+
+
+def _year_from_dates(ledger: Ledger) -> int | None:
+    if "date" not in ledger.frame:
+        return None
+    years = ledger.transactions["date"].dropna().dt.year
+    return int(years.mode().iloc[0]) if len(years) else None

@@ -1,0 +1,335 @@
+"""Ledger: one recognised sheet as a canonical, typed frame in which every row knows its origin.
+
+`build_ledger` takes a located header and turns the rows under it into the canonical columns of
+DESIGN.md §3: amounts in integer 分 (nullable Int64), dates, normalised voucher numbers, text. Every row
+keeps `_row`, its 1-based spreadsheet row, and `row_type`: transactions are `txn`; opening, page-carry,
+subtotal, repeated-header, signature and formula-only rows are kept with their own type for the checks
+that need them (LG01–LG03) and are never counted as transactions. Blank rows are dropped.
+
+Cells that cannot be read become `SC02`/`SC03` findings at their cell, with the value left empty — never
+a silent NaN and never an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from finaudit.codes import data_quality_finding
+from finaudit.findings import Finding, column_letter
+from finaudit.ingest.aliases import (
+    DATE_COLUMNS, JOURNAL_KINDS, MONEY_COLUMNS, NUMBER_COLUMNS, header_key,
+)
+from finaudit.ingest.layout import Grid, Header
+from finaudit.ingest.values import CellParseError, normalise_text, parse_amount, parse_date, split_date
+
+TXN = "txn"
+ROW_TYPES = {
+    "txn": "业务行",
+    "opening": "上年结转/期初",
+    "carry_in": "承前页",
+    "carry_out": "过次页",
+    "day_total": "本日合计",
+    "month_total": "本月合计",
+    "month_cum": "本月累计",
+    "quarter_total": "本季合计",
+    "year_total": "本年累计",
+    "closing": "结转下年",
+    "total": "合计",
+    "header_repeat": "重复表头",
+    "signature": "签名行",
+    "formula_only": "仅有余额",
+}
+NON_DATA = frozenset({"header_repeat", "signature"})
+
+# Longest first within each type, so "本月累计" is not read as "本月".
+_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("opening", ("上年结转", "年初余额", "期初余额", "上期结转", "上年余额", "承上年", "上年结余",
+                 "年初结余", "期初结余", "上月结转", "上月余额")),
+    ("carry_in", ("承前页", "上页结转", "承上页", "接上页", "承前")),
+    ("carry_out", ("过次页", "转下页", "转次页", "本页合计", "过下页")),
+    ("day_total", ("本日合计", "本日小计", "日合计")),
+    ("month_cum", ("本月累计",)),
+    ("month_total", ("本月合计", "本月发生额", "本月小计", "月合计", "月计")),
+    ("quarter_total", ("本季合计", "本季累计", "本季小计")),
+    ("year_total", ("本年累计", "本年合计", "全年合计", "年度合计")),
+    ("closing", ("结转下年", "年末余额", "结转下期", "期末余额", "年末结余")),
+    ("total", ("合计", "总计", "小计")),
+)
+_SIGNATURE_RE = re.compile(r"(会计|出纳|记账|审核|制表|复核|主管|负责人|经办人?|制单|监督|理财小组)\s*[:：]")
+_PUNCT_RE = re.compile(r"[\s:：()（）\[\]【】,，.。、\-—_*]+")
+_VOUCHER_RE = re.compile(r"^(?P<word>[^\d\s]*?)\s*(?:字)?\s*第?\s*-?\s*(?P<no>\d+)\s*号?\s*(?:[-/]\s*\d+)?$")
+
+
+@dataclass(slots=True)
+class Ledger:
+    """A recognised ledger sheet in canonical form."""
+
+    file: str
+    sheet: str
+    kind: str
+    village: str | None
+    year: int | None
+    header_row: int          # 1-based, the header's last row
+    columns: dict[str, str]  # canonical column → spreadsheet letter
+    frame: pd.DataFrame
+    title: str = ""
+    hidden: bool = False
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def transactions(self) -> pd.DataFrame:
+        return self.frame[self.frame["row_type"] == TXN]
+
+    @property
+    def data_rows(self) -> int:
+        return int((self.frame["row_type"] == TXN).sum())
+
+    def where(self, row: int | None = None, column: str | None = None) -> dict:
+        """Location keywords for a finding about this ledger (column is a canonical name)."""
+        return {"file": self.file, "sheet": self.sheet, "row": row, "village": self.village,
+                "column": self.columns.get(column) if column else None}
+
+
+def normalise_voucher(value: object) -> str | None:
+    """"记 - 12", "记12", "记字第12号", 12.0 → "记-12" / "12"; "现付3" → "现付-3"."""
+    text = normalise_text(value)
+    if not text:
+        return None
+    match = _VOUCHER_RE.match(text)
+    if not match:
+        return re.sub(r"\s+", "", text)
+    word = match.group("word").rstrip("字第").strip()
+    number = str(int(match.group("no")))
+    return f"{word}-{number}" if word else number
+
+
+_MARKER_RE = re.compile("|".join(
+    f"(?P<{row_type}>{'|'.join(words)})" for row_type, words in _MARKERS if row_type != "total"))
+_MARKER_HINT_RE = re.compile("[计结承过转余页额]")
+_TOTAL_RE = re.compile(r"^(合计|总计|小计).{0,4}$|^.{0,8}(合计|总计|小计)$")
+
+
+def _marker(texts: list[str]) -> str | None:
+    """The non-transaction row type a row's labels name ("本月合计" → month_total), or None."""
+    for text in texts:
+        if not _MARKER_HINT_RE.search(text):  # every marker word has one of these characters (a test checks it)
+            continue
+        compact = _PUNCT_RE.sub("", text)
+        if not compact:
+            continue
+        match = _MARKER_RE.match(compact)
+        if match:
+            return match.lastgroup
+        # "合计", "资产类小计": a short label that is a total
+        if _TOTAL_RE.match(compact):
+            return "total"
+    return None
+
+
+def _header_keys(grid: Grid, header: Header) -> set[str]:
+    keys = set()
+    for row in range(header.first_row, header.last_row + 1):
+        keys.update(header_key(v) for v in grid.row_values(row) if isinstance(v, str) and v.strip())
+    return keys
+
+
+def classify_rows(grid: Grid, header: Header) -> list[tuple[int, str]]:
+    """(absolute row, row_type) for every non-blank row under the header."""
+    header_keys = _header_keys(grid, header)
+    text_cols = [header.columns[c] for c in ("summary", "date", "day", "month", "voucher", "voucher_no",
+                                             "account_code", "account_name", "name", "party",
+                                             "counterparty", "asset_id", "contract_no")
+                 if c in header.columns]
+    balance_cols = [header.columns[c] for c in ("balance", "cash_balance", "bank_balance")
+                    if c in header.columns]
+    out: list[tuple[int, str]] = []
+    for row in range(header.last_row + 1, grid.n_rows):
+        values = grid.row_values(row)
+        filled = [v for v in values if v not in ("", None)]
+        if not filled:
+            continue
+        texts = [v for v in filled if isinstance(v, str) and v.strip()]
+        if len(texts) == len(filled) and len(texts) >= 2:  # only an all-text row can repeat the header
+            keys = {header_key(v) for v in texts}
+            if len(keys & header_keys) >= max(2, len(header_keys) // 2):
+                out.append((row, "header_repeat"))
+                continue
+        named = [str(values[c]) for c in text_cols if isinstance(values[c], str)]
+        row_type = _marker(named + [t for t in texts if t not in named])
+        if row_type is None and len(texts) == len(filled) and any(_SIGNATURE_RE.search(t) for t in texts):
+            row_type = "signature"
+        if row_type is None and balance_cols and len(filled) <= len(balance_cols) \
+                and header.kind in JOURNAL_KINDS:
+            others = [c for c, v in enumerate(values) if v not in ("", None) and c not in balance_cols]
+            if not others:
+                row_type = "formula_only"
+        out.append((row, row_type or TXN))
+    return out
+
+
+def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: str | None,
+                 year: int | None, title: str) -> Ledger:
+    """Canonical frame for one sheet, plus the findings for cells that could not be read."""
+    sheet = grid.sheet.name
+    rows = classify_rows(grid, header)
+    letters = {name: column_letter(col) for name, col in header.columns.items()}
+    findings: list[Finding] = []
+    data: dict[str, list] = {"_row": [r + 1 for r, _ in rows], "row_type": [t for _, t in rows]}
+    checked = [t not in NON_DATA for _, t in rows]
+    dated = [t == TXN for _, t in rows]  # a 本月合计 row's odd date cell is not worth a finding
+
+    def cell_error(name: str, index: int, exc: CellParseError, code: str) -> None:
+        findings.append(data_quality_finding(
+            code, exc.reason, file=file, sheet=sheet,
+            row=rows[index][0] + 1, column=letters[name], village=village, key=name))
+
+    row_cells = [grid.row_values(r) for r, _ in rows]
+    for name, col in header.columns.items():
+        raw = [cells[col] for cells in row_cells]
+        if name in MONEY_COLUMNS:
+            data[name] = _parse_column(raw, checked, parse_amount, lambda i, e, n=name: cell_error(n, i, e, "SC02"))
+        elif name in NUMBER_COLUMNS:
+            data[name] = _parse_column(raw, checked, _parse_number, lambda i, e, n=name: cell_error(n, i, e, "SC02"))
+        elif name in DATE_COLUMNS:
+            data[name] = raw  # parsed below, with the year known
+        elif name in ("voucher", "voucher_no"):
+            data[name] = [normalise_voucher(v) for v in raw]
+        else:
+            data[name] = [normalise_text(v) or None for v in raw]
+
+    frame = pd.DataFrame(data)
+    date_issue = [None] * len(rows)
+    for name in DATE_COLUMNS & header.columns.keys():
+        parsed = []
+        for i, value in enumerate(frame[name]):
+            try:
+                parsed.append(parse_date(value, year=year) if dated[i] and not _blank(value) else None)
+            except CellParseError as exc:
+                parsed.append(None)
+                if exc.impossible_date and name == "date":
+                    date_issue[i] = exc.reason
+                else:
+                    cell_error(name, i, exc, "SC03")
+        frame[name] = pd.to_datetime(pd.Series(parsed, dtype=object), errors="coerce")
+    if "date" not in header.columns and "day" in header.columns:
+        frame["date"], letters["date"] = _split_dates(frame, year, dated, date_issue, cell_error), letters["day"]
+    if "date" in frame:
+        frame["date_issue"] = pd.Series(date_issue, dtype=object)
+    _finish_kind(frame, kind, header)
+    for name in MONEY_COLUMNS & set(frame.columns):
+        frame[name] = frame[name].astype("Int64")
+    ledger = Ledger(file=file, sheet=sheet, kind=kind, village=village, year=year,
+                    header_row=header.last_row + 1, columns=letters, frame=frame, title=title,
+                    hidden=grid.sheet.hidden, findings=findings)
+    return ledger
+
+
+def _parse_number(value: object) -> int | float | None:
+    if isinstance(value, bool):
+        raise CellParseError(f"“{value}”不是数字")
+    if isinstance(value, (int, float)):
+        return value
+    text = normalise_text(value).replace(",", "")
+    if not text or text in ("-", "—", "无"):
+        return None
+    try:
+        number = float(re.sub(r"[亩张份台个件辆平方米㎡m²\s]+$", "", text))
+    except ValueError:
+        raise CellParseError(f"“{text[:30]}”不是数字") from None
+    return int(number) if number.is_integer() else number
+
+
+def _parse_column(raw: list, checked: list[bool], parser, on_error) -> list:
+    out = []
+    for i, value in enumerate(raw):
+        if not checked[i] or value == "" or value is None:
+            out.append(None)
+            continue
+        if type(value) is int:  # fast paths: most cells of exported books are plain numbers
+            out.append(value * 100 if parser is parse_amount else value)
+            continue
+        if type(value) is float and parser is parse_amount and abs(value) < 1e11:
+            scaled = value * 100
+            fen = round(scaled)
+            if abs(scaled - fen) < 1e-6:  # a whole number of 分; anything else goes the exact way
+                out.append(fen)
+                continue
+        try:
+            out.append(parser(value))
+        except CellParseError as exc:
+            out.append(None)
+            on_error(i, exc)
+    return out
+
+
+def _blank(value: object) -> bool:
+    return value is None or value == "" or (not isinstance(value, str) and pd.isna(value))
+
+
+def _split_dates(frame: pd.DataFrame, year: int | None, checked: list[bool], date_issue: list,
+                 cell_error) -> pd.Series:
+    """Dates from 年/月/日 columns: 年 and 月 continue down from the rows above when blank."""
+    years = frame["year"].ffill() if "year" in frame else pd.Series([None] * len(frame))
+    months = frame["month"].ffill() if "month" in frame else pd.Series([None] * len(frame))
+    out: list[_dt.date | None] = []
+    for i, (y, m, d) in enumerate(zip(years, months, frame["day"])):
+        if not checked[i] or _blank(d) or _blank(m):
+            out.append(None)
+            continue
+        try:
+            out.append(split_date(y, m, d, default_year=year))
+        except CellParseError as exc:
+            out.append(None)
+            if exc.impossible_date:
+                date_issue[i] = exc.reason
+            else:
+                cell_error("day", i, exc, "SC03")
+    return pd.to_datetime(pd.Series(out, dtype=object), errors="coerce")
+
+
+def _finish_kind(frame: pd.DataFrame, kind: str, header: Header) -> None:
+    """Kind-specific tidying: voucher numbers from 字+号, signed amounts, balance sides, fill-down."""
+    if "voucher_no" in frame:
+        words = frame["voucher_word"] if "voucher_word" in frame else pd.Series([None] * len(frame))
+        frame["voucher"] = [
+            (f"{str(w).strip()}-{n}" if pd.notna(w) and str(w).strip() and "-" not in n else n)
+            if pd.notna(n) else None
+            for w, n in zip(words, frame["voucher_no"])
+        ]
+    if "amount" in frame and "debit" not in frame:
+        amounts = pd.array([parse_amount_safe(v) for v in frame["amount"]], dtype="Int64")
+        frame["debit"] = pd.Series(amounts).where(pd.Series(amounts) > 0)
+        frame["credit"] = (-pd.Series(amounts)).where(pd.Series(amounts) < 0)
+    if kind in JOURNAL_KINDS and "direction" in frame:
+        side = frame["direction"].fillna("").astype(str).str.replace(r"\s+", "", regex=True)
+        for name in ("balance", "cash_balance", "bank_balance"):
+            if name in frame:
+                balance = frame[name].astype("Int64")
+                balance = balance.mask(side == "贷", -balance.abs())
+                frame[name] = balance.mask(side == "平", 0)
+    if kind == "vouchers":
+        lines = frame["row_type"] == TXN
+        for name in ("date", "voucher", "preparer"):
+            if name in frame:
+                frame.loc[lines, name] = frame.loc[lines, name].ffill()
+    if kind == "trial_balance":
+        for part in ("opening", "closing"):
+            side_col, amount_col = f"{part}_side", part
+            if amount_col in frame and f"{part}_debit" not in frame:
+                side = (frame[side_col].fillna("借").astype(str).str.strip() if side_col in frame
+                        else pd.Series(["借"] * len(frame)))
+                amount = frame[amount_col].astype("Int64")
+                frame[f"{part}_debit"] = amount.where(side != "贷", 0)
+                frame[f"{part}_credit"] = amount.where(side == "贷", 0)
+        if "account_code" in frame:
+            frame["account_code"] = frame["account_code"].map(
+                lambda v: re.sub(r"\s+", "", v) if isinstance(v, str) else v)
+
+
+def parse_amount_safe(value: object) -> int | None:
+    """Already-parsed 分 values pass through; used after `_parse_column` has reported errors."""
+    return None if value is None or pd.isna(value) else int(value)

@@ -1,0 +1,54 @@
+"""Text renderers: `human` for the auditor's terminal, `json` for other tools.
+
+The human form groups findings by village and severity, one line per finding that starts with
+`sheet!row`, so the auditor can go straight to the cell; a clean run prints one line, "无问题".
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from itertools import groupby
+
+from finaudit.findings import Severity
+from finaudit.report.model import Report
+from finaudit.report.safe import clean_text
+
+_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan",
+          Severity.INFO: "dim"}
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_human(report: Report, *, color: bool = False, width: int = 120) -> str:
+    from rich.console import Console
+    from rich.markup import escape
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width,
+                      highlight=False, soft_wrap=True)
+    findings = sorted(report.findings, key=lambda f: (f.village or "", -f.severity.rank, f.file or "",
+                                                      f.sheet or "", f.row or 0, f.code))
+    for village, group in groupby(findings, key=lambda f: f.village or "（未知村）"):
+        items = list(group)
+        console.print(f"[bold]{escape(clean_text(village))}[/bold]  {len(items)} 项")
+        for severity, same in groupby(items, key=lambda f: f.severity):
+            style = _STYLE[severity]
+            for f in same:
+                place = clean_text(f"{f.sheet}!{f.column or ''}{f.row}" if f.row else (f.sheet or f.file or ""))
+                console.print(f"  [{style}]{severity.label}[/{style}] {f.code} "
+                              f"{escape(place)}  {escape(clean_text(f.message))}")
+    counts = report.summary()["by_severity"]
+    files = len(report.inputs)
+    sheets = sum(1 for i in report.inputs for s in i.sheets if s.kind)
+    parts = "，".join(f"{Severity(k).label} {v}" for k, v in counts.items() if v)
+    if any(f.severity is not Severity.INFO for f in report.findings):
+        console.print(f"共 {len(report.findings)} 项（{parts}）；{files} 个文件，{sheets} 张账表")
+    else:
+        note = f"（{parts}）" if parts else ""
+        console.print(f"无问题{note}：{files} 个文件，{sheets} 张账表")
+    for warning in report.warnings:
+        console.print(f"[dim]注意：{escape(clean_text(warning))}[/dim]")
+    return buffer.getvalue()

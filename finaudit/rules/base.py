@@ -1,0 +1,219 @@
+"""What a rule is: code, slug, severity, kinds, typed parameters, regulation, examples.
+
+A rule is a small class that declares itself (sqlfluff style) and implements `check`, which reads one
+canonical ledger (or, for village-scope rules, all of a village's ledgers) and yields findings. The
+engine (`engine.py`) decides which rules run and with which parameters; a rule never reads YAML,
+never prints and never catches its own bugs — the engine turns an exception into a finding.
+
+Rules work on integer 分 and vectorised pandas operations. Money parameters are declared in 元 (as
+the rule pack writes them) and reach the rule as integer 分.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+
+from finaudit.findings import Finding, Severity
+
+PARAM_TYPES = ("money", "int", "float", "str", "bool", "list[str]", "list[date]")
+_CODE_RE = re.compile(r"^[A-Z]{2}\d{2}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A rule parameter. `shared` names a pack-level parameter (`params:` at the top of a pack)
+    that supplies the value when the rule's own `params` does not."""
+
+    name: str
+    type: str
+    default: Any
+    help: str
+    shared: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAM_TYPES:
+            raise TypeError(f"parameter {self.name}: unknown type {self.type!r}")
+
+    def coerce(self, value: Any) -> Any:
+        """Pack value → the value the rule sees (money → integer 分). Raises ValueError (Chinese)."""
+        kind = self.type
+        if kind == "money":
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ValueError(f"{self.name} 应为金额（元）")
+            try:
+                amount = Decimal(str(value))
+            except InvalidOperation:
+                raise ValueError(f"{self.name} 应为金额（元），不是 {value!r}") from None
+            if amount != amount.quantize(Decimal("0.01")) or amount < 0:
+                raise ValueError(f"{self.name} 应为不小于 0、最多两位小数的金额")
+            return int(amount * 100)
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{self.name} 应为整数")
+            return value
+        if kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{self.name} 应为数字")
+            return float(value)
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.name} 应为 true 或 false")
+            return value
+        if kind == "str":
+            if not isinstance(value, str):
+                raise ValueError(f"{self.name} 应为文字")
+            return value
+        if kind == "list[str]":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ValueError(f"{self.name} 应为文字列表")
+            return tuple(value)
+        if not isinstance(value, list):  # list[date]
+            raise ValueError(f"{self.name} 应为日期列表（YYYY-MM-DD）")
+        out = []
+        for item in value:
+            if isinstance(item, _dt.date):
+                out.append(item)
+                continue
+            try:
+                out.append(_dt.date.fromisoformat(str(item)))
+            except ValueError:
+                raise ValueError(f"{self.name} 中的 {item!r} 不是 YYYY-MM-DD 日期") from None
+        return tuple(out)
+
+    def shown_default(self) -> str:
+        if self.type == "money":
+            return f"{self.default:,}" if isinstance(self.default, int) else str(self.default)
+        if isinstance(self.default, (list, tuple)):
+            return "、".join(map(str, self.default)) or "（空）"
+        return str(self.default)
+
+
+# Pack-level thresholds that several rules read (`params:` at the top of a pack). A rule parameter
+# names one with `shared=`; its own `params` entry still wins for that rule.
+SHARED_PARAMS: dict[str, Param] = {
+    p.name: p for p in (
+        Param("cash_limit", "money", 5000, "库存现金限额（元）"),
+        Param("cash_payment_max", "money", 1000, "单笔现金支付上限（元），达到即应转账"),
+        Param("approval_threshold", "money", 10000, "须村民（代表）会议决议的金额（元）"),
+        Param("major_threshold", "money", 50000, "重大事项金额（元），须及时公开"),
+        Param("tender_threshold", "money", 100000, "须公开招标的工程金额（元）"),
+    )
+}
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """What one rule sees while it runs: its effective parameters and severity, the pack's
+    officials, and a place to leave warnings for the report."""
+
+    rule: "Rule"
+    params: Mapping[str, Any]
+    severity: Severity
+    officials: tuple[str, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+
+    def finding(self, ledger, message: str, *, row: int | None = None, column: str | None = None,
+                voucher: str | None = None, date: Any = None, amount: int | None = None,
+                account: str | None = None, evidence: dict | None = None, key: str = "",
+                severity: Severity | None = None) -> Finding:
+        """A finding of this rule at `ledger`'s sheet; `column` is a canonical column name."""
+        return Finding(
+            code=self.rule.code, rule=self.rule.slug, severity=severity or self.severity,
+            message=message, file=ledger.file, sheet=ledger.sheet, row=row,
+            column=ledger.columns.get(column) if column else None, village=ledger.village,
+            voucher=_clean(voucher), date=_as_date(date), amount=_as_int(amount), account=account,
+            regulation=self.rule.regulation, evidence=evidence or {}, key=key)
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _as_date(value: Any) -> _dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+        return pd.Timestamp(value).date()
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return int(value)
+
+
+class Rule:
+    """Base class of audit rules. Subclasses set the class attributes and implement `check`.
+
+    Attributes:
+        code: stable code, two capitals and two digits ("CA01"); never reused.
+        slug: English dotted name ("cash.over_limit").
+        severity: default severity.
+        kinds: ledger kinds the rule reads.
+        title: one-line purpose in Chinese (the first line of `rules list`).
+        regulation: the clause or standard the rule implements.
+        params: typed parameters with defaults.
+        scope: "ledger" (check one ledger at a time) or "village" (all ledgers of one village).
+    """
+
+    code: ClassVar[str]
+    slug: ClassVar[str]
+    severity: ClassVar[Severity]
+    kinds: ClassVar[frozenset[str]]
+    title: ClassVar[str]
+    regulation: ClassVar[str]
+    params: ClassVar[tuple[Param, ...]] = ()
+    scope: ClassVar[str] = "ledger"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "abstract", False) and "abstract" in cls.__dict__:
+            return
+        for attr in ("code", "slug", "severity", "kinds", "title", "regulation"):
+            if not hasattr(cls, attr):
+                raise TypeError(f"rule {cls.__name__} does not declare {attr}")
+        if not _CODE_RE.match(cls.code):
+            raise TypeError(f"rule {cls.__name__}: bad code {cls.code!r}")
+        if cls.scope not in ("ledger", "village"):
+            raise TypeError(f"rule {cls.code}: scope must be 'ledger' or 'village'")
+        for p in cls.params:
+            if p.shared and p.shared not in SHARED_PARAMS:
+                raise TypeError(f"rule {cls.code}: unknown shared parameter {p.shared!r}")
+        names = [p.name for p in cls.params]
+        if len(names) != len(set(names)):
+            raise TypeError(f"rule {cls.code}: duplicate parameter names")
+
+    def check(self, ledger, ctx: RuleContext) -> Iterable[Finding]:
+        """Findings for one ledger (scope "ledger") or for a `Village` (scope "village")."""
+        raise NotImplementedError

@@ -1,0 +1,520 @@
+"""Cash discipline (CA01–CA05): how the village holds and pays out cash.
+
+村级财务管理制度 and the 现金管理暂行条例 keep cash small and visible: cash on hand stays under a limit
+and surplus goes to the bank (CA01); a cash or bank balance can never be negative, so a red balance
+means IOUs held as cash (白条抵库) or income not booked (CA02); payments of 1,000 元 or more go by
+bank transfer (CA03); nobody splits a payment to slip under the cash, approval or tender thresholds
+(CA04); and takings are banked before anything is paid out of them (坐支, CA05).
+
+These are day-level facts, so the rules work on end-of-day balances: the balance after the day's
+last transaction, taken from the printed 余额 and, where a row leaves it blank, carried forward from
+the last printed balance with that row's 借/贷 (never across a row whose amount could not be read).
+Movements come only from transaction rows; 上年结转/期初 rows give balances but no movement;
+本月合计, 本年累计, 过次页 and the like are ignored. Transfers between cash and bank (存现, 提现) are
+not payments. Cells that could not be read are NA and never cause a finding on their own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
+from finaudit.ingest.aliases import JOURNAL_KINDS
+from finaudit.rules.base import Param, Rule, RuleContext
+
+TXN = "txn"
+_BALANCE_ROWS = ("txn", "opening")
+CASH_KINDS = frozenset({"cash_journal", "cash_bank_journal"})
+
+DEPOSIT_WORDS = ("存入银行", "存银行", "送存", "缴存", "存现", "现金存入", "存入信用社", "存信用社",
+                 "存入农商行", "转存银行", "解缴银行")
+WITHDRAW_WORDS = ("提现", "取现", "提取现金", "从银行提取", "银行提取", "提取备用金", "提备用金")
+# Counter accounts that make a cash row a transfer with the bank, or a bank row one with cash.
+_BANK_ACCOUNT_RE = re.compile(r"^\s*102|银行存款|银行|信用社|农商行")
+_CASH_ACCOUNT_RE = re.compile(r"^\s*101|现金")
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def _text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[column].map(lambda v: v.strip() if isinstance(v, str) else "")
+
+
+def _contains_any(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
+    if not words:
+        return pd.Series(False, index=text.index)
+    return text.str.contains("|".join(map(re.escape, words)), regex=True)
+
+
+def _money(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame:
+        return pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    return frame[column].astype("Int64")
+
+
+def _cash_column(ledger) -> str | None:
+    """The column holding the cash balance, or None when the book shows none."""
+    frame = ledger.frame
+    if ledger.kind == "cash_journal":
+        return next((c for c in ("balance", "cash_balance") if c in frame), None)
+    if ledger.kind == "cash_bank_journal":
+        return "cash_balance" if "cash_balance" in frame else None
+    return None
+
+
+def _balance_sides(ledger) -> list[tuple[str, str]]:
+    """(balance column, what it holds) for every balance a journal shows."""
+    frame = ledger.frame
+    if ledger.kind == "cash_journal":
+        column = _cash_column(ledger)
+        return [(column, "库存现金")] if column else []
+    if ledger.kind == "bank_journal":
+        column = next((c for c in ("balance", "bank_balance") if c in frame), None)
+        return [(column, "银行存款")] if column else []
+    sides = [(c, label) for c, label in (("cash_balance", "库存现金"), ("bank_balance", "银行存款"))
+             if c in frame]
+    if not sides and "balance" in frame:
+        sides = [("balance", "现金存款")]
+    return sides
+
+
+def _book(ledger, column: str) -> pd.DataFrame:
+    """Balance-bearing rows (transactions and openings) in book order, with `day`, `move` and the
+    `running` balance: the printed balance, or where it is blank the last printed one carried with
+    the rows' 借 − 贷. Only a single-balance journal is carried forward; in a combined cash/bank
+    book a row's amount may belong to the other side, so only printed balances count there."""
+    frame = ledger.frame
+    book = frame[frame["row_type"].isin(_BALANCE_ROWS)].copy()
+    txn = book["row_type"] == TXN
+    debit, credit = _money(book, "debit"), _money(book, "credit")
+    book["debit"], book["credit"] = debit, credit
+    book["day"] = book["date"].dt.normalize() if "date" in book else pd.NaT
+    book["move"] = (debit.fillna(0) - credit.fillna(0)).where(txn, 0).astype("Int64")
+    # A transaction with neither amount readable moves the balance by an unknown sum.
+    book["unknown"] = txn & debit.isna() & credit.isna()
+    printed = _money(book, column)
+    if column in ("cash_balance", "bank_balance") and ledger.kind == "cash_bank_journal":
+        book["running"] = printed
+        return book
+    segment = printed.notna().cumsum()
+    carried = book["move"].where(printed.isna(), 0).groupby(segment).cumsum()
+    lost = (book["unknown"] & printed.isna()).groupby(segment).cummax().astype(bool)
+    book["running"] = (printed.ffill() + carried).mask(lost)
+    return book
+
+
+def _day_ends(book: pd.DataFrame) -> pd.DataFrame:
+    """One row per dated day with transactions, in date order: `end` (the balance after the day's
+    last transaction whose balance is known), `row`/`voucher` of the day's last entry."""
+    txn = book[(book["row_type"] == TXN) & book["day"].notna()]
+    last = txn.drop_duplicates("day", keep="last").set_index("day")
+    days = pd.DataFrame({"end": txn.groupby("day")["running"].last(), "row": last["_row"],
+                         "voucher": last["voucher"] if "voucher" in last else None})
+    return days[days["end"].notna()].sort_index()
+
+
+def _episodes(days: pd.DataFrame, flag: pd.Series) -> Iterator[pd.DataFrame]:
+    """Runs of successive book days where `flag` holds. Days without entries do not break a run:
+    the balance stands still between entries."""
+    flag = flag.fillna(False).astype(bool)
+    run = (flag != flag.shift(fill_value=False)).cumsum()
+    for _, part in days[flag].groupby(run[flag], sort=True):
+        yield part
+
+
+def _iso(day) -> str:
+    return pd.Timestamp(day).date().isoformat()
+
+
+def _cash_side(ledger) -> pd.Series:
+    """Transactions that move cash: every row of a cash journal; in a combined cash/bank book the
+    rows whose printed cash balance changes."""
+    frame = ledger.frame
+    txn = frame["row_type"] == TXN
+    if ledger.kind == "cash_journal":
+        return txn
+    if ledger.kind != "cash_bank_journal" or "cash_balance" not in frame:
+        return pd.Series(False, index=frame.index)
+    balance = frame["cash_balance"].astype("Int64").where(frame["row_type"].isin(_BALANCE_ROWS))
+    before = balance.ffill().shift()
+    return txn & balance.notna() & before.notna() & (balance != before).fillna(False)
+
+
+def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.Pattern) -> pd.Series:
+    """Rows whose summary names a cash/bank transfer or whose counter account is the other side."""
+    # "库存现金" holds "存现" but names the account, not a deposit.
+    summary = _text(frame, "summary").str.replace("库存现金", "", regex=False)
+    by_words = _contains_any(summary, words)
+    by_account = _text(frame, "counter_account").str.contains(account_re)
+    return by_words | by_account
+
+
+def _with_party(frame: pd.DataFrame) -> pd.Series:
+    summary = _text(frame, "summary")
+    party = _text(frame, "counterparty")
+    return summary.where(party == "", summary + "，" + party)
+
+
+# --- CA01 ---------------------------------------------------------------------------------------
+
+
+class CashOverLimit(Rule):
+    """库存现金日终余额超过限额。按“段”报告：余额连续超限的若干账日合为一条（中间没有记账的日子
+    现金仍在库，不打断该段），报告在该段第一天的最后一笔；余额恰好等于限额不算超限。证据给出
+    起止日期、日历天数、最高余额及其日期。现金存款日记账只看“现金余额”列。"""
+
+    code = "CA01"
+    slug = "cash.over_limit"
+    severity = Severity.MEDIUM
+    kinds = CASH_KINDS
+    title = "库存现金日终余额超过限额（按连续超限时段报告）"
+    regulation = ("《现金管理暂行条例》第九条、村级财务管理制度：库存现金实行限额管理，"
+                  "超过限额的现金应及时存入银行，不得公款私存")
+    params = (Param("limit", "money", 5000, "库存现金限额（元）；日终余额大于此数为超限", shared="cash_limit"),)
+
+    def check(self, ledger, ctx: RuleContext) -> Iterator[Finding]:
+        column = _cash_column(ledger)
+        if column is None or "date" not in ledger.frame:
+            return
+        limit = ctx.params["limit"]
+        days = _day_ends(_book(ledger, column))
+        for part in _episodes(days, days["end"] > limit):
+            first, last = part.index[0], part.index[-1]
+            peak_day = part["end"].astype("int64").idxmax()
+            peak = int(part.at[peak_day, "end"])
+            start = int(part["end"].iloc[0])
+            span = (last - first).days + 1
+            if span == 1:
+                message = (f"库存现金 {_iso(first)} 日终余额 {fen_to_display(start)} 元，超过限额 "
+                           f"{fen_to_display(limit)} 元；请核实超限额现金是否及时存入银行，有无公款私存")
+            else:
+                message = (f"库存现金 {_iso(first)} 至 {_iso(last)} 连续 {span} 天超过限额 "
+                           f"{fen_to_display(limit)} 元，最高 {fen_to_display(peak)} 元（{_iso(peak_day)}）；"
+                           "请核实是否及时存入银行，有无公款私存")
+            yield ctx.finding(
+                ledger, message, row=int(part["row"].iloc[0]), column=column,
+                voucher=part["voucher"].iloc[0], date=first, amount=start,
+                evidence={"first_date": _iso(first), "last_date": _iso(last), "days_over": span,
+                          "book_days_over": len(part), "max_balance": fen_to_str(peak),
+                          "max_date": _iso(peak_day), "limit": fen_to_str(limit),
+                          "rows": [int(r) for r in part["row"]]})
+
+
+# --- CA02 ---------------------------------------------------------------------------------------
+
+
+_NEGATIVE_ADVICE = {
+    "库存现金": "现金不可能为负，请盘点库存现金，核实是否白条抵库或收入未入账",
+    "银行存款": "请与银行对账单核对，查明是否漏记收入、多记支出或串户",
+    "现金存款": "请盘点库存现金并与银行对账单核对，核实是否白条抵库、漏记收入或多记支出",
+}
+
+
+class NegativeBalance(Rule):
+    """库存现金或银行存款日终余额为负（红字）。现金不可能为负，红字说明白条抵库、收入未入账或
+    支出多记；银行存款为负说明漏记收入或多记支出。同一段连续为负的账日只报一条，报告在该段
+    第一天的最后一笔；只看日终余额，同一天内先记支出后记收入造成的临时红字不报。"""
+
+    code = "CA02"
+    slug = "cash.negative"
+    severity = Severity.HIGH
+    kinds = JOURNAL_KINDS
+    title = "库存现金或银行存款余额出现红字（负数）"
+    regulation = ("《现金管理暂行条例》第十一条、村级财务管理制度：严禁白条抵库；"
+                  "库存现金、银行存款账面余额不得出现红字")
+    params = ()
+
+    def check(self, ledger, ctx: RuleContext) -> Iterator[Finding]:
+        if "date" not in ledger.frame:
+            return
+        for column, label in _balance_sides(ledger):
+            days = _day_ends(_book(ledger, column))
+            for part in _episodes(days, days["end"] < 0):
+                first, last = part.index[0], part.index[-1]
+                low_day = part["end"].astype("int64").idxmin()
+                low = int(part.at[low_day, "end"])
+                start = int(part["end"].iloc[0])
+                span = (last - first).days + 1
+                when = (f"{_iso(first)} 日终" if span == 1
+                        else f"{_iso(first)} 至 {_iso(last)} 连续 {span} 天")
+                advice = _NEGATIVE_ADVICE[label]
+                message = (f"{label}余额 {when}为红字（负数），最低 {fen_to_display(low)} 元"
+                           f"（{_iso(low_day)}）；{advice}")
+                yield ctx.finding(
+                    ledger, message, row=int(part["row"].iloc[0]), column=column,
+                    voucher=part["voucher"].iloc[0], date=first, amount=start, key=column,
+                    evidence={"account": label, "first_date": _iso(first), "last_date": _iso(last),
+                              "days_negative": span, "min_balance": fen_to_str(low),
+                              "min_date": _iso(low_day), "rows": [int(r) for r in part["row"]]})
+
+
+# --- CA03 ---------------------------------------------------------------------------------------
+
+
+class LargeCashPayment(Rule):
+    """单笔现金支出达到现金支付上限（默认 1,000 元），应通过银行转账结算。存入银行（摘要含
+    存入银行、送存、缴存、存现等，或对方科目为银行存款/102）不是支付，不报；红字冲销（负数）
+    不是支付，不报。现金存款日记账只看现金余额发生变动的行。"""
+
+    code = "CA03"
+    slug = "cash.large_payment"
+    severity = Severity.MEDIUM
+    kinds = CASH_KINDS
+    title = "单笔现金支付达到上限，应转账结算"
+    regulation = ("《现金管理暂行条例》第五条（结算起点）、村级财务管理制度："
+                  "1,000 元以上的支出一律通过银行转账结算，不得使用现金")
+    params = (
+        Param("max_amount", "money", 1000, "单笔现金支付上限（元）；达到即报告", shared="cash_payment_max"),
+        Param("exclude_keywords", "list[str]", DEPOSIT_WORDS,
+              "摘要含这些词的贷方视为存入银行，不是支付"),
+    )
+
+    def check(self, ledger, ctx: RuleContext) -> Iterator[Finding]:
+        frame = ledger.frame
+        limit = ctx.params["max_amount"]
+        credit = _money(frame, "credit")
+        deposit = _transfer_mask(frame, tuple(ctx.params["exclude_keywords"]), _BANK_ACCOUNT_RE)
+        hits = frame[_cash_side(ledger) & (credit > 0).fillna(False) & (credit >= limit).fillna(False)
+                     & ~deposit]
+        described = _with_party(hits)
+        for index, row in hits.iterrows():
+            amount = int(row["credit"])
+            day = row["date"] if "date" in row else None
+            when = f"{_iso(day)} " if pd.notna(day) else ""
+            what = described[index] or "（摘要空白）"
+            message = (f"{when}现金支付 {fen_to_display(amount)} 元（{what}），达到现金支付上限 "
+                       f"{fen_to_display(limit)} 元，应通过银行转账；请核实为何以现金支付，并查看收款人签收凭据")
+            yield ctx.finding(ledger, message, row=int(row["_row"]), column="credit",
+                              voucher=row.get("voucher"), date=day, amount=amount,
+                              evidence={"limit": fen_to_str(limit), "summary": row.get("summary")})
+
+
+# --- CA04 ---------------------------------------------------------------------------------------
+
+_GENERIC_PURPOSE = ("支付", "付给", "付讫", "预付", "首付", "购买", "购置", "报销", "结算", "结清", "款项",
+                    "费用", "定金", "订金", "进度", "部分", "付", "购", "买", "款", "费", "尾", "余",
+                    "第", "的", "元")
+_PURPOSE_NOISE = re.compile(
+    r"\d{2,4}\s*[年./-]\s*\d{1,2}(?:\s*[月./-]\s*\d{1,2}\s*[日号]?)?"   # dates
+    r"|\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?|\d{1,2}\s*[日号]"
+    r"|[一二三四五六七八九十]+\s*[期次批笔]"                                # 一期, 第二次
+    r"|\d+(?:\.\d+)?"                                                       # other digits
+    r"|[\W_]+"                                                              # punctuation, spaces
+    r"|" + "|".join(map(re.escape, _GENERIC_PURPOSE)))
+
+
+def normalise_purpose(summary: object) -> str:
+    """"支付东方建筑公司修路工程款（一期）3月5日" → "东方建筑公司修路工程": the purpose with dates,
+    digits, punctuation, stage words and generic payment words stripped."""
+    if not isinstance(summary, str):
+        return ""
+    return _PURPOSE_NOISE.sub("", summary)
+
+
+class SplitPayment(Rule):
+    """拆分支付：同一收款人（有“收款人/往来单位”列且已填写时按收款人，否则按去掉日期、数字、
+    标点和“支付、付、购买、款、费”等泛用词后的摘要）在 7 天之内（首尾含在内，首笔日期起 7 个
+    日历天）有 2 笔以上支付，每笔都低于某一限额、合计达到该限额。限额依次为公开招标
+    （100,000）、民主决策（10,000）和现金支付上限（1,000，只看现金支付）；一组只按达到的最高
+    限额报一次，报告在该组第一笔，其余各行列在证据中。同一张凭证同日付给同一收款人的几行
+    算一笔（一张凭证是一次审批，如一张工资凭证分人列示）。为免把零星小额日常开支凑成一组，每笔
+    须不低于该限额的 min_part_ratio（默认 30%）。存取现金不是支付，不计入。"""
+
+    code = "CA04"
+    slug = "cash.split_payment"
+    severity = Severity.HIGH
+    kinds = JOURNAL_KINDS
+    title = "同一收款人短期内多笔支付、每笔低于限额而合计达到限额（疑为拆分）"
+    regulation = ("村级财务管理制度：不得化整为零、拆分支付以规避现金管理、民主决策审批和公开招标；"
+                  "审计准则第1141号（ISA 240）：金额刚好低于审批限额的交易是舞弊风险特征")
+    params = (
+        Param("cash_threshold", "money", 1000, "现金支付上限（元），只对现金支付适用", shared="cash_payment_max"),
+        Param("approval_threshold", "money", 10000, "民主决策审批限额（元）", shared="approval_threshold"),
+        Param("tender_threshold", "money", 100000, "公开招标限额（元）", shared="tender_threshold"),
+        Param("window_days", "int", 7, "同一组支付的首尾日期跨度（天，含首尾）"),
+        Param("min_part_ratio", "float", 0.3, "每笔至少为限额的这一比例才计入，滤掉零星小额支出"),
+        Param("exclude_keywords", "list[str]", DEPOSIT_WORDS + WITHDRAW_WORDS,
+              "摘要含这些词的行是存取现金，不是支付"),
+    )
+
+    _TIERS = (("tender_threshold", "公开招标限额", "规避公开招标"),
+              ("approval_threshold", "民主决策限额", "规避村民（代表）会议决议"),
+              ("cash_threshold", "现金支付上限", "规避转账结算"))
+
+    def check(self, ledger, ctx: RuleContext) -> Iterator[Finding]:
+        frame = ledger.frame
+        if "date" not in frame:
+            return
+        window = ctx.params["window_days"]
+        ratio = ctx.params["min_part_ratio"]
+        if window < 1 or ratio < 0:
+            ctx.warnings.append(f"CA04 参数无效（window_days={window}, min_part_ratio={ratio}），本项检查未做")
+            return
+        payments = _payments(ledger, tuple(ctx.params["exclude_keywords"]))
+        if payments.empty:
+            return
+        used: set[int] = set()
+        for name, label, purpose_word in self._TIERS:
+            threshold = ctx.params[name]
+            if threshold <= 0:
+                continue
+            floor = math.ceil(threshold * ratio)
+            eligible = (payments["amount"] < threshold) & (payments["amount"] >= floor) \
+                & ~payments["row"].isin(used)
+            if name == "cash_threshold":
+                eligible &= payments["cash"]
+            candidates = payments[eligible]
+            sums = candidates.groupby("key")["amount"].agg(["sum", "count"])
+            keys = sums.index[(sums["count"] >= 2) & (sums["sum"] >= threshold)]
+            for _, group in candidates[candidates["key"].isin(keys)].groupby("key", sort=False):
+                for cluster in _clusters(group, window, threshold):
+                    used.update(int(r) for r in cluster["row"])
+                    yield self._finding(ledger, ctx, cluster, threshold, label, purpose_word, window)
+
+    @staticmethod
+    def _finding(ledger, ctx, cluster: pd.DataFrame, threshold: int, label: str, purpose_word: str,
+                 window: int) -> Finding:
+        first = cluster.iloc[0]
+        total = int(cluster["amount"].sum())
+        amounts = [int(a) for a in cluster["amount"]]
+        rows = [int(r) for rows in cluster["rows"] for r in rows]
+        start, end = cluster["day"].iloc[0], cluster["day"].iloc[-1]
+        period = _iso(start) if start == end else f"{_iso(start)} 至 {_iso(end)}"
+        how = "现金支付" if label == "现金支付上限" else "支付"
+        whom = (f"向“{first['party']}”{how}" if first["party"]
+                else f"以相近事由（“{first['summary']}”）{how}")
+        message = (f"{period} {whom} {len(amounts)} 笔（{'、'.join(fen_to_display(a) for a in amounts)} 元），"
+                   f"每笔低于{label} {fen_to_display(threshold)} 元，合计 {fen_to_display(total)} 元已达到该限额；"
+                   f"请核实是否拆分支付以{purpose_word}，调阅各笔凭证、合同和验收单")
+        return ctx.finding(
+            ledger, message, row=int(first["row"]), column="credit", voucher=first["voucher"],
+            date=start, amount=total, key=label,
+            evidence={"rows": rows, "amounts": [fen_to_str(a) for a in amounts],
+                      "dates": [_iso(d) for d in cluster["day"]],
+                      "vouchers": [v for v in cluster["voucher"] if v], "total": fen_to_str(total),
+                      "threshold": fen_to_str(threshold), "threshold_name": label,
+                      "group": first["key"], "window_days": window})
+
+
+def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
+    """One row per payment: dated transaction credits that are not cash/bank transfers, grouped by
+    payee (or purpose); the lines of one voucher to one payee on one day are one payment, since
+    they were approved together (a payroll voucher of many lines is not a split)."""
+    frame = ledger.frame
+    credit = _money(frame, "credit")
+    transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
+        | _text(frame, "counter_account").str.contains(_CASH_ACCOUNT_RE)
+    paid = (frame["row_type"] == TXN) & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
+    lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
+    if lines.empty:
+        return lines
+    lines["amount"] = credit[paid].astype("int64")
+    lines["day"] = frame.loc[paid, "date"].dt.normalize()
+    lines["cash"] = _cash_side(ledger)[paid]
+    lines["summary"] = _text(frame, "summary")[paid]
+    lines["party"] = _text(frame, "counterparty")[paid].str.replace(r"\s+", "", regex=True)
+    lines["voucher"] = frame.loc[paid, "voucher"] if "voucher" in frame else None
+    purpose = lines["summary"].map(normalise_purpose)
+    lines["key"] = ("收款人:" + lines["party"]).where(
+        lines["party"] != "", ("用途:" + purpose).where(purpose != ""))
+    lines = lines[lines["key"].notna()]
+    voucher = lines["voucher"].where(lines["voucher"].notna(), "#" + lines["row"].astype(str))
+    payments = (lines.assign(_voucher=voucher)
+                .groupby(["key", "day", "_voucher"], sort=False)
+                .agg(row=("row", "first"), rows=("row", list), amount=("amount", "sum"),
+                     cash=("cash", "all"), summary=("summary", "first"), party=("party", "first"),
+                     voucher=("voucher", "first"))
+                .reset_index())
+    payments["voucher"] = payments["voucher"].where(payments["voucher"].notna(), None)
+    return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True)
+
+
+def _clusters(group: pd.DataFrame, window: int, threshold: int) -> Iterator[pd.DataFrame]:
+    """Greedy, non-overlapping: from the earliest open payment, the payments dated within `window`
+    days of it (first and last day included); a cluster of ≥2 whose total reaches `threshold` is
+    reported and its payments are used up. Never chains: weekly wages do not add up over a year."""
+    days = group["day"].to_numpy(dtype="datetime64[D]")
+    amounts = group["amount"].to_numpy(dtype="int64")
+    span = np.timedelta64(window, "D")
+    i, n = 0, len(group)
+    while i < n:
+        j = i + int((days[i:] < days[i] + span).sum())
+        if j - i >= 2 and int(amounts[i:j].sum()) >= threshold:
+            yield group.iloc[i:j]
+            i = j
+        else:
+            i += 1
+
+
+# --- CA05 ---------------------------------------------------------------------------------------
+
+
+class CashSitting(Rule):
+    """坐支：某日现金支出（不含存入银行）超过当日日初库存现金与当日从银行提取现金之和，差额只能
+    来自当日收入，即以收抵支、未先存入银行。日初库存为上一账日的日终余额（第一天为上年结转/期初
+    余额）；当天没有收入的不报（那是余额红字，见 CA02）；当天有金额无法读取的行不判断。报告在
+    当天最后一笔。"""
+
+    code = "CA05"
+    slug = "cash.sitting"
+    severity = Severity.MEDIUM
+    kinds = frozenset({"cash_journal"})
+    title = "坐支现金：当日支出超过日初库存与提现之和，动用了当日收入"
+    regulation = "《现金管理暂行条例》第十一条：不得从本单位的现金收入中直接支付（坐支）"
+    params = (
+        Param("withdraw_keywords", "list[str]", WITHDRAW_WORDS, "摘要含这些词的借方视为从银行提取现金"),
+        Param("deposit_keywords", "list[str]", DEPOSIT_WORDS, "摘要含这些词的贷方视为存入银行，不算支出"),
+    )
+
+    def check(self, ledger, ctx: RuleContext) -> Iterator[Finding]:
+        column = _cash_column(ledger)
+        if column is None or "date" not in ledger.frame:
+            return
+        book = _book(ledger, column)
+        before = book["running"].shift()
+        # First row of the book with no opening row above it: its printed balance less its movement.
+        book["before"] = before.fillna(book["running"] - book["move"])
+        txn = book[(book["row_type"] == TXN) & book["day"].notna()].copy()
+        if txn.empty:
+            return
+        withdraw = _transfer_mask(txn, tuple(ctx.params["withdraw_keywords"]), _BANK_ACCOUNT_RE)
+        deposit = _transfer_mask(txn, tuple(ctx.params["deposit_keywords"]), _BANK_ACCOUNT_RE)
+        debit = txn["debit"].where(txn["debit"] > 0, 0).fillna(0)
+        credit = txn["credit"].where(txn["credit"] > 0, 0).fillna(0)
+        txn["withdrawn"] = debit.where(withdraw, 0)
+        txn["received"] = debit.where(~withdraw, 0)
+        txn["paid"] = credit.where(~deposit, 0)
+        grouped = txn.groupby("day", sort=True)
+        days = grouped[["withdrawn", "received", "paid"]].sum()
+        days["unknown"] = grouped["unknown"].any()
+        first = txn.drop_duplicates("day", keep="first").set_index("day")
+        last = txn.drop_duplicates("day", keep="last").set_index("day")
+        days["opening"] = first["before"]
+        days["row"], days["voucher"] = last["_row"], last["voucher"] if "voucher" in last else None
+        available = days["opening"].clip(lower=0) + days["withdrawn"]
+        short = days["paid"] - available
+        hit = days["opening"].notna() & ~days["unknown"] & (days["received"] > 0) & (short > 0).fillna(False)
+        for day, row in days[hit.fillna(False)].iterrows():
+            sat = int(min(int(short[day]), int(row["received"])))
+            opening, withdrawn = int(row["opening"]), int(row["withdrawn"])
+            received, paid = int(row["received"]), int(row["paid"])
+            message = (f"{_iso(day)} 现金支出 {fen_to_display(paid)} 元，超过日初库存 {fen_to_display(opening)} 元"
+                       f"与当日提现 {fen_to_display(withdrawn)} 元之和，其中 {fen_to_display(sat)} 元只能来自当日收入"
+                       f"（{fen_to_display(received)} 元），属坐支；请核实收入是否先存入银行再按规定提现支用")
+            yield ctx.finding(
+                ledger, message, row=int(row["row"]), column="credit", voucher=row["voucher"], date=day,
+                amount=sat,
+                evidence={"opening": fen_to_str(opening), "withdrawals": fen_to_str(withdrawn),
+                          "receipts": fen_to_str(received), "payments": fen_to_str(paid),
+                          "sitting": fen_to_str(sat)})
+
+
+RULES = (CashOverLimit, NegativeBalance, LargeCashPayment, SplitPayment, CashSitting)

@@ -1,0 +1,90 @@
+"""The rule engine: run the enabled rules of a RuleSet over the ledgers, never letting one rule's bug
+stop the others.
+
+A rule that raises becomes a finding with the rule's code (the exception in `evidence`), the run goes
+on, and `errors` counts it so the exit code is not 0 (beancount: a crashing plugin is an error entry,
+not a crash). `select`/`ignore` take codes or prefixes ("CA", "EX0").
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from finaudit.findings import Finding, Severity
+from finaudit.rules.base import Rule, RuleContext
+from finaudit.rules.custom import custom_rule
+from finaudit.rules.packs import RuleSet
+from finaudit.rules.registry import all_rules
+
+
+@dataclass(slots=True)
+class Village:
+    """All ledgers of one village and fiscal year: what village-scope rules read."""
+
+    name: str | None
+    year: int | None
+    ledgers: list = field(default_factory=list)
+
+    def of_kind(self, *kinds: str) -> list:
+        return [l for l in self.ledgers if l.kind in kinds]
+
+
+@dataclass(slots=True)
+class RuleRun:
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: int = 0
+
+
+def code_selected(code: str, select: Sequence[str] | None, ignore: Sequence[str] | None) -> bool:
+    if select and not any(code.startswith(s) for s in select):
+        return False
+    return not (ignore and any(code.startswith(s) for s in ignore))
+
+
+def group_villages(ledgers: Iterable) -> list[Village]:
+    villages: dict[tuple, Village] = {}
+    for ledger in ledgers:
+        key = (ledger.village, ledger.year)
+        villages.setdefault(key, Village(ledger.village, ledger.year)).ledgers.append(ledger)
+    return list(villages.values())
+
+
+def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | None = None,
+              ignore: Sequence[str] | None = None) -> RuleRun:
+    run = RuleRun()
+    instances: list[tuple[Rule, RuleContext]] = []
+    for cls in all_rules():
+        config = ruleset.rules[cls.code]
+        if config.enabled and code_selected(cls.code, select, ignore):
+            rule = cls()
+            instances.append((rule, RuleContext(rule, config.params, config.severity,
+                                                 ruleset.officials, run.warnings)))
+    for spec in ruleset.custom:
+        if code_selected(spec.code, select, ignore):
+            rule = custom_rule(spec)
+            instances.append((rule, RuleContext(rule, {}, spec.severity, ruleset.officials, run.warnings)))
+    villages = group_villages(ledgers) if any(r.scope == "village" for r, _ in instances) else []
+    for rule, ctx in instances:
+        targets = villages if rule.scope == "village" else [l for l in ledgers if l.kind in rule.kinds]
+        for target in targets:
+            try:
+                run.findings.extend(rule.check(target, ctx))
+            except Exception as exc:  # a rule's bug must not stop the audit
+                run.errors += 1
+                run.findings.append(_crash_finding(rule, target, exc))
+    return run
+
+
+def _crash_finding(rule: Rule, target, exc: Exception) -> Finding:
+    where = getattr(target, "sheet", None)
+    return Finding(
+        code=rule.code, rule=rule.slug, severity=Severity.HIGH,
+        message=f"规则 {rule.code}（{rule.title}）运行出错，本表的这项检查没有完成：{type(exc).__name__}: {exc}",
+        file=getattr(target, "file", None), sheet=where, village=getattr(target, "village", None),
+        regulation=rule.regulation, key="crash",
+        evidence={"exception": f"{type(exc).__name__}: {exc}",
+                  "traceback": traceback.format_exception(exc)[-3:]},
+    )

@@ -1,0 +1,139 @@
+"""The command line contract (DESIGN.md §5): exit codes, JSON = API dict, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from finaudit import api
+from finaudit.cli import app
+from tests.conftest import D
+
+runner = CliRunner()
+
+CLEAN = [
+    ["某某镇东村2023年现金日记账"],
+    ["日期", "凭证号", "摘要", "借方", "贷方", "余额"],
+    [D(2023, 3, 1), "", "上年结转", "", "", 1000],
+    [D(2023, 3, 6), "记-1", "收张建国承包费", 500, "", 1500],
+    [D(2023, 3, 7), "记-2", "购办公用品", "", 200.5, 1299.5],
+]
+BROKEN = CLEAN[:3] + [[D(2023, 3, 6), "记-1", "收承包费", "壹佰元", "", 1500]]
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_help_is_instant_and_does_not_import_pandas():
+    code = ("import sys, runpy; sys.argv = ['finaudit', '--help']\n"
+            "try:\n    runpy.run_module('finaudit', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY' if {'pandas', 'pandera'} & set(sys.modules) else 'LIGHT')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "check" in out.stdout and out.stdout.strip().endswith("LIGHT")
+
+
+def test_clean_book_exits_0_with_one_line(xlsx):
+    result = run("check", xlsx("东村.xlsx", {"现金日记账": CLEAN}))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].startswith("无问题")
+
+
+def test_high_finding_exits_1_and_fail_on_never_exits_0(xlsx):
+    path = xlsx("东村.xlsx", {"现金日记账": BROKEN})
+    result = run("check", path)
+    assert result.exit_code == 1
+    assert "现金日记账!D4" in result.output and "SC02" in result.output
+    assert run("check", path, "--fail-on", "never").exit_code == 0
+
+
+def test_fail_on_medium_counts_medium_findings(xlsx):
+    rows = CLEAN + [["", "记-3", "无日期的支出", "", 10, 1289.5]]
+    path = xlsx("东村.xlsx", {"现金日记账": rows})
+    assert run("check", path).exit_code == 0  # SC06 is medium
+    assert run("check", path, "--fail-on", "medium").exit_code == 1
+
+
+def test_json_output_equals_api_dict(xlsx, tmp_path):
+    path = xlsx("东村.xlsx", {"现金日记账": BROKEN})
+    result = run("check", path, "--format", "json", "--fail-on", "never")
+    assert result.exit_code == 0
+    assert json.loads(result.output) == api.audit(path).to_dict()
+    out = tmp_path / "out" / "report.json"
+    assert run("check", path, "-f", "json", "-o", out, "--fail-on", "never").exit_code == 0
+    assert json.loads(out.read_text(encoding="utf-8")) == api.audit(path).to_dict()
+
+
+def test_json_lists_inputs_with_kind_header_row_and_rows(xlsx):
+    path = xlsx("东村.xlsx", {"现金日记账": CLEAN, "说明": [["备注"]]})
+    data = json.loads(run("check", path, "-f", "json").output)
+    [entry] = data["inputs"]
+    assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (entry["village"], entry["year"]) == ("东村", 2023)
+    sheets = {s["sheet"]: s for s in entry["sheets"]}
+    assert sheets["现金日记账"] | {} == {"sheet": "现金日记账", "kind": "cash_journal", "rows": 2, "header_row": 2}
+    assert sheets["说明"]["kind"] is None and sheets["说明"]["skipped"]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["check", "no/such/folder"], "找不到"),
+    (["check", "--fail-on", "sometimes", "x.xlsx"], ""),
+    (["rules", "show", "ZZ99"], "没有规则"),
+    (["schema", "ledgerish"], "未知的账簿类型"),
+])
+def test_usage_errors_exit_2(args, words):
+    result = run(*args)
+    assert result.exit_code == 2
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
+def test_empty_folder_is_exit_2(tmp_path):
+    result = run("check", tmp_path)
+    assert result.exit_code == 2 and "没有找到账簿文件" in result.output
+
+
+def test_bad_rule_pack_exits_2_naming_file_line_and_key(xlsx, tmp_path):
+    path = xlsx("东村.xlsx", {"现金日记账": CLEAN})
+    pack = tmp_path / "bad.yaml"
+    pack.write_text("version: 1\nname: 坏规则包\nrules:\n  ZZ01: {enabled: false}\n", encoding="utf-8")
+    result = run("check", path, "--rules", pack)
+    assert result.exit_code == 2
+    assert "bad.yaml" in result.output and "第 4 行" in result.output and "ZZ01" in result.output
+
+
+def test_output_never_overwrites_an_input(xlsx):
+    path = xlsx("东村.xlsx", {"现金日记账": CLEAN})
+    before = path.read_bytes()
+    result = run("check", path, "-o", path)
+    assert result.exit_code == 2 and "输入文件" in result.output
+    assert path.read_bytes() == before
+
+
+def test_unreadable_file_is_a_finding_not_exit_2(xlsx, tmp_path):
+    good = xlsx("东村.xlsx", {"现金日记账": CLEAN})
+    (tmp_path / "坏文件.xlsx").write_bytes(bytes(range(256)) * 8)
+    data = json.loads(run("check", tmp_path, "-f", "json", "--fail-on", "never").output)
+    codes = {(f["code"], f["file"].rsplit("/", 1)[-1]) for f in data["findings"]}
+    assert ("IN01", "坏文件.xlsx") in codes
+    assert any(i["file"].endswith(good.name) and i["sheets"] for i in data["inputs"])
+
+
+def test_init_writes_a_pack_that_loads_and_refuses_to_overwrite(tmp_path):
+    target = tmp_path / "本镇.yaml"
+    assert run("init", target).exit_code == 0
+    from finaudit.rules.packs import load_ruleset
+
+    assert load_ruleset(target).name == "某某镇规则"
+    assert run("init", target).exit_code == 2
+
+
+def test_rules_list_and_schema():
+    listing = run("rules")
+    assert listing.exit_code == 0 and "SC02" in listing.output
+    assert "必需列" in run("schema", "cash_journal").output

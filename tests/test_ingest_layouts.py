@@ -1,0 +1,214 @@
+"""One set of transactions, laid out the ways villages really lay them out (LEDGER_FORMATS.md), must
+give the same canonical frame: same dates, vouchers, amounts in 分 and balances, each row still
+pointing at its own spreadsheet row."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import pytest
+
+from finaudit import api
+from tests.conftest import D, write_xlsx
+
+# (date, voucher, summary, debit 分, credit 分, balance 分)
+EXPECTED = [
+    (dt.date(2023, 3, 5), "记-1", "收张建国承包费", 120000, 0, 220000),
+    (dt.date(2023, 3, 6), "记-2", "购办公用品", 0, 34560, 185440),
+    (dt.date(2023, 4, 3), "记-1", "存入银行", 0, 80000, 105440),
+    (dt.date(2023, 4, 3), "记-2", "收李秀英租金", 1234560, 0, 1340000),
+]
+
+
+def canonical(report):
+    [ledger] = [l for l in report.ledgers if l.kind == "cash_journal"]
+    tx = ledger.transactions
+    return [
+        (d.date(), v, s, int(dr) if dr == dr and dr is not None else 0,
+         int(cr) if cr == cr and cr is not None else 0, int(b))
+        for d, v, s, dr, cr, b in zip(tx["date"], tx["voucher"], tx["summary"],
+                                      tx["debit"].fillna(0), tx["credit"].fillna(0), tx["balance"])
+    ]
+
+
+def quality(report):
+    return [(f.code, f.sheet, f.row, f.column) for f in report.findings if f.code[:2] in ("IN", "SC")]
+
+
+def test_merged_two_row_header_with_split_month_day_and_subtotals(xlsx):
+    rows = [
+        ["某某镇东村2023年现金日记账"],
+        ["单位：元", "", "", "", "", "", "", "", "第1页"],
+        ["2023年", "", "凭证", "", "摘要", "借方", "贷方", "借或贷", "余额"],
+        ["月", "日", "字", "号", "", "", "", "", ""],
+        [1, 1, "", "", "上年结转", "", "", "借", 1000],
+        [3, 5, "记", 1, "收张建国承包费", 1200, "", "借", 2200],
+        ["", 6, "记", 2, "购办公用品", "", 345.6, "借", 1854.4],
+        ["", 31, "", "", "本月合计", 1200, 345.6, "借", 1854.4],
+        [4, 3, "记", 1, "存入银行", "", 800, "借", 1054.4],
+        ["", 3, "记", 2, "收李秀英租金", 12345.6, "", "借", 13400],
+        ["", 30, "", "", "本月合计", 12345.6, 800, "借", 13400],
+        ["", "", "", "", "本年累计", 13545.6, 1145.6, "借", 13400],
+        ["会计：王芳", "", "", "", "出纳：李明"],
+    ]
+    merges = ["A1:I1", "A3:B3", "C3:D3"] + [f"{c}3:{c}4" for c in "EFGHI"]
+    path = xlsx("东村.xlsx", {"现金日记账": rows}, merges={"现金日记账": merges})
+    report = api.audit(path)
+    assert canonical(report) == EXPECTED
+    [ledger] = report.ledgers
+    assert (ledger.village, ledger.year, ledger.header_row) == ("东村", 2023, 4)
+    assert list(ledger.transactions["_row"]) == [6, 7, 9, 10]
+    types = dict(zip(ledger.frame["_row"], ledger.frame["row_type"]))
+    assert types[5] == "opening" and types[8] == "month_total" and types[12] == "year_total"
+    assert types[13] == "signature"
+    assert quality(report) == []
+
+
+def test_text_dates_and_amounts_with_page_carry_rows(xlsx):
+    rows = [
+        ["西村2023年现金日记账"],
+        ["日期", "凭证号", "摘要", "收入", "支出", "结余"],
+        ["2023-01-01", "", "上年结转", "", "", "1,000.00"],
+        ["2023/3/5", "记 - 1", "收张建国承包费", "¥1,200.00", "", "2,200.00"],
+        ["2023.3.6", "记2", "购办公用品", "", "345.60元", "1,854.40"],
+        ["", "", "过次页", "1,200.00", "345.60", "1,854.40"],
+        ["日期", "凭证号", "摘要", "收入", "支出", "结余"],
+        ["", "", "承前页", "1,200.00", "345.60", "1,854.40"],
+        ["2023年4月3日", "记字第1号", "存入银行", "", "８００", "1,054.40"],
+        ["2023-04-03", "记-2", "收李秀英租金", "12,345.60", "—", "13,400.00"],
+        [],
+        ["合计", "", "", "13,545.60", "1,145.60", ""],
+    ]
+    path = xlsx("西村.xlsx", {"现金日记账": rows})
+    report = api.audit(path)
+    assert canonical(report) == EXPECTED
+    [ledger] = report.ledgers
+    assert list(ledger.transactions["_row"]) == [4, 5, 9, 10]
+    types = dict(zip(ledger.frame["_row"], ledger.frame["row_type"]))
+    assert (types[6], types[7], types[8], types[12]) == ("carry_out", "header_repeat", "carry_in", "total")
+    assert quality(report) == []
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-16", "gb18030"])
+def test_csv_with_split_year_month_day(tmp_path, encoding):
+    rows = [
+        ["南村2023年现金日记账"],
+        ["年", "月", "日", "凭证字", "凭证号", "摘要", "借方金额", "贷方金额", "方向", "余额"],
+        ["2023", "1", "1", "", "", "上年结转", "", "", "借", "1000.00"],
+        ["", "3", "5", "记", "1", "收张建国承包费", "1200.00", "", "借", "2200.00"],
+        ["", "", "6", "记", "2", "购办公用品", "", "345.60", "借", "1854.40"],
+        ["", "4", "3", "记", "1", "存入银行", "", "800.00", "借", "1054.40"],
+        ["", "", "3", "记", "2", "收李秀英租金", "12345.60", "", "借", "13400.00"],
+    ]
+    path = tmp_path / "南村现金日记账.csv"
+    with path.open("w", encoding=encoding, newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    report = api.audit(path)
+    assert canonical(report) == EXPECTED
+    assert report.inputs[0].encoding in {"gb18030", "utf-8-sig", "utf-16", "utf-8"}
+    assert list(report.ledgers[0].transactions["_row"]) == [4, 5, 6, 7]
+    assert quality(report) == []
+
+
+def test_old_xls_with_real_dates(tmp_path):
+    xlwt = pytest.importorskip("xlwt")
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("现金日记账")
+    date_style = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    sheet.write_merge(0, 0, 0, 7, "北村2023年度现金日记账")
+    for col, name in enumerate(["记账日期", "凭证号数", "摘要", "对方科目", "借方", "贷方", "方向", "余额"]):
+        sheet.write(1, col, name)
+    data = [
+        (D(2023, 1, 1), "", "上年结转", "", "", "", "借", 1000),
+        (D(2023, 3, 5), "记-1", "收张建国承包费", "发包及上交收入", 1200, "", "借", 2200),
+        (D(2023, 3, 6), "记-2", "购办公用品", "管理费用", "", 345.6, "借", 1854.4),
+        (D(2023, 4, 3), "记-1", "存入银行", "银行存款", "", 800, "借", 1054.4),
+        (D(2023, 4, 3), "记-2", "收李秀英租金", "其他收入", 12345.6, "", "借", 13400),
+    ]
+    for r, row in enumerate(data, start=2):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                sheet.write(r, c, value, date_style)
+            elif value != "":
+                sheet.write(r, c, value)
+    path = tmp_path / "北村-现金日记账-2023.xls"
+    book.save(str(path))
+    report = api.audit(path)
+    assert report.inputs[0].format == "xls"
+    assert canonical(report) == EXPECTED
+    assert list(report.ledgers[0].transactions["_row"]) == [4, 5, 6, 7]
+    assert quality(report) == []
+
+
+def test_signed_amount_column_and_year_from_file_name(xlsx):
+    rows = [
+        ["现金日记账"],
+        ["日期", "凭证号", "摘要", "收支金额", "余额"],
+        ["1月1日", "", "上年结转", "", 1000],
+        ["3月5日", "记-1", "收张建国承包费", 1200, 2200],
+        ["3月6日", "记-2", "购办公用品", -345.6, 1854.4],
+        ["4月3日", "记-1", "存入银行", "-800", 1054.4],
+        ["4月3日", "记-2", "收李秀英租金", "12,345.60", 13400],
+    ]
+    path = xlsx("中心村-现金日记账-2023.xlsx", {"Sheet1": rows})
+    report = api.audit(path)
+    assert canonical(report) == EXPECTED
+    assert (report.ledgers[0].village, report.ledgers[0].year) == ("中心村", 2023)
+
+
+def test_voucher_list_fills_down_date_and_number(xlsx):
+    rows = [
+        ["东村2023年序时账"],
+        ["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方金额", "贷方金额"],
+        [D(2023, 3, 5), "记-1", "收承包费", "101", "现金", 1200, ""],
+        ["", "", "收承包费", "511", "发包及上交收入", "", 1200],
+        [D(2023, 3, 6), "记-2", "购办公用品", "541", "管理费用", 345.6, ""],
+        ["", "", "购办公用品", " 101", "现金", "", 345.6],
+    ]
+    report = api.audit(xlsx("东村.xlsx", {"序时账": rows}))
+    [ledger] = report.ledgers
+    assert ledger.kind == "vouchers"
+    tx = ledger.transactions
+    assert list(tx["voucher"]) == ["记-1", "记-1", "记-2", "记-2"]
+    assert [d.day for d in tx["date"]] == [5, 5, 6, 6]
+    assert list(tx["account_code"]) == ["101", "511", "541", "101"]
+    assert quality(report) == []
+
+
+def test_sheet_kinds_and_skipped_sheets(xlsx):
+    path = xlsx("东村.xlsx", {
+        "说明": [["本账簿由东村报账员填写"], ["如有疑问请联系农经站"]],
+        "科目余额表": [
+            ["东村2023年科目余额表"],
+            ["科目编码", "科目名称", "期初余额", "", "本期发生额", "", "期末余额", ""],
+            ["", "", "借方", "贷方", "借方", "贷方", "借方", "贷方"],
+            ["101", "现金", 1000, "", 500, 200, 1300, ""],
+            ["301", "资本", "", 1000, "", 300, "", 1300],
+            ["合计", "", 1000, 1000, 500, 500, 1300, 1300],
+        ],
+        "固定资产台账": [["资产编号", "资产名称", "购置日期", "原值", "累计折旧", "净值"],
+                     ["GZ-001", "村部办公楼", D(2010, 5, 1), 350000, 120000, 230000]],
+        "往来明细": [["单位/个人名称", "类型", "发生日期", "余额", "摘要"],
+                  ["张建国", "应收", D(2019, 3, 1), 5000, "借款"]],
+        "合同台账": [["合同编号", "承包方", "发包标的", "面积", "起始日期", "终止日期", "年承包费"],
+                  ["HT-01", "李秀英", "鱼塘", 12.5, D(2020, 1, 1), D(2029, 12, 31), 6000]],
+    }, hidden=("说明",))
+    report = api.audit(path)
+    sheets = {s.sheet: s for s in report.inputs[0].sheets}
+    assert sheets["说明"].kind is None and sheets["说明"].skipped
+    assert sheets["科目余额表"].kind == "trial_balance" and sheets["科目余额表"].header_row == 3
+    assert sheets["科目余额表"].rows == 2  # the 合计 row is not an account
+    assert sheets["固定资产台账"].kind == "fixed_assets"
+    assert sheets["往来明细"].kind == "receivables_payables"
+    assert sheets["合同台账"].kind == "contracts"
+    tb = next(l for l in report.ledgers if l.kind == "trial_balance").transactions
+    assert list(tb["closing_debit"].fillna(0)) == [130000, 0]
+    assert list(tb["closing_credit"].fillna(0)) == [0, 130000]
+    assert quality(report) == []
+
+
+def test_every_row_marker_word_passes_the_quick_prefilter():
+    from finaudit.ingest.ledger import _MARKER_HINT_RE, _MARKERS
+
+    assert all(_MARKER_HINT_RE.search(word) for _, words in _MARKERS for word in words)

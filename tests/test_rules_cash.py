@@ -1,0 +1,240 @@
+"""Cash discipline rules CA01–CA05 beyond their case files: carried balances, unreadable cells,
+combined cash/bank books, voucher lines, window edges, and a clean year that must stay quiet."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from finaudit import api
+from finaudit.rules.cash import normalise_purpose
+
+D = dt.datetime
+CASH = "某某镇东村2023年现金日记账"
+BANK = "某某镇东村2023年银行存款日记账"
+HEADER = ["日期", "凭证号", "摘要", "借方", "贷方", "余额"]
+
+
+def audit(xlsx, sheets: dict[str, list[list]]):
+    report = api.audit(xlsx("东村.xlsx", sheets), select=["CA", "IN", "SC"])
+    quality = [(f.code, f.row, f.message) for f in report.findings if f.code[:2] in ("IN", "SC")]
+    return report, quality
+
+
+def ca(report, code: str | None = None):
+    return [f for f in report.findings if f.code.startswith(code or "CA")]
+
+
+def test_blank_balances_within_a_day_are_carried(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 2000],
+        [D(2023, 3, 1), "记-1", "收南组承包费", 6000, "", ""],
+        [D(2023, 3, 1), "记-2", "购买办公用品", "", 300, ""],
+        [D(2023, 3, 2), "记-3", "现金存入银行", "", 5000, 2700],
+    ]})
+    [finding] = ca(report, "CA01")
+    assert finding.row == 5
+    assert finding.amount == 770000
+    assert finding.evidence["first_date"] == finding.evidence["last_date"] == "2023-03-01"
+
+
+def test_unreadable_amount_never_causes_a_finding(xlsx):
+    # Row 4's amount cannot be read: the carried balance is lost until the next printed one, and
+    # the day is not judged for 坐支.
+    report, quality = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 200],
+        [D(2023, 3, 1), "记-1", "收南组承包费", "见附件", "", ""],
+        [D(2023, 3, 1), "记-2", "支付误工补贴", "", 300, ""],
+        [D(2023, 3, 9), "记-3", "收东组水费", 100, "", 6000],
+        [D(2023, 3, 9), "记-4", "现金存入银行", "", 2000, 4000],
+    ]})
+    assert [q[:2] for q in quality] == [("SC02", 4)]
+    assert ca(report) == []
+
+
+def test_month_and_year_totals_are_not_movements(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 4000],
+        [D(2023, 1, 5), "记-1", "支付保洁员工资", "", 800, 3200],
+        [D(2023, 1, 31), "", "本月合计", "", 800, 3200],
+        [D(2023, 1, 31), "", "本年累计", "", 800, 3200],
+        [D(2023, 2, 3), "记-2", "收东组水费", 500, "", 3700],
+        [D(2023, 2, 28), "", "本月合计", 500, "", 3700],
+        [D(2023, 2, 28), "", "本年累计", 500, 800, 3700],
+    ]})
+    assert ca(report) == []
+
+
+def test_negative_without_direction_column_on_split_date_columns(xlsx):
+    report, quality = audit(xlsx, {"现金日记账": [
+        [CASH], ["月", "日", "凭证号", "摘要", "借方", "贷方", "余额"],
+        [1, 1, "", "上年结转", "", "", 100],
+        [3, 2, "记-1", "支付保洁员工资", "", 500, -400],
+        ["", 9, "记-2", "收东组水费", 600, "", 200],
+    ]})
+    assert quality == []
+    assert [(f.code, f.row) for f in ca(report)] == [("CA02", 4)]
+
+
+def test_combined_cash_bank_book_reads_each_side(xlsx):
+    report, quality = audit(xlsx, {"现金存款日记账": [
+        ["某某镇东村2023年现金存款日记账"],
+        ["日期", "凭证号", "摘要", "借方", "贷方", "现金结余", "存款结余"],
+        [D(2023, 1, 1), "", "上年结转", "", "", 1000, 5000],
+        [D(2023, 3, 1), "记-1", "支付修路工程款", "", 1500, 1000, 3500],      # bank: not CA03
+        [D(2023, 3, 2), "记-2", "支付误工补贴", "", 1200, -200, 3500],        # cash: CA03, CA02
+        [D(2023, 3, 3), "记-3", "收北组承包费", 6000, "", 5800, 3500],        # cash: CA01
+        [D(2023, 3, 4), "记-4", "支付材料款", "", 4000, 5800, -500],          # bank: CA02
+        [D(2023, 3, 6), "记-5", "现金存入银行", "", 5000, 800, 4500],
+    ]})
+    assert quality == []
+    got = sorted((f.code, f.row, f.column) for f in ca(report))
+    assert got == [("CA01", 6, "F"), ("CA02", 5, "F"), ("CA02", 7, "G"), ("CA03", 5, "E")]
+
+
+def test_first_day_without_opening_row_uses_implied_opening(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 3, 1), "记-1", "收东组水费", 1000, "", 1200],
+        [D(2023, 3, 1), "记-2", "支付误工补贴", "", 500, 700],
+    ]})
+    [finding] = ca(report, "CA05")
+    assert finding.row == 4
+    assert finding.evidence["opening"] == "200.00"
+    assert finding.evidence["sitting"] == "300.00"
+
+
+def test_withdrawal_by_counter_account_counts_as_funding(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], ["日期", "凭证号", "摘要", "对方科目", "借方", "贷方", "余额"],
+        [D(2023, 1, 1), "", "上年结转", "", "", "", 100],
+        [D(2023, 3, 1), "记-1", "备用金", "银行存款", 900, "", 1000],
+        [D(2023, 3, 1), "记-2", "收东组水费", "其他收入", 300, "", 1300],
+        [D(2023, 3, 1), "记-3", "支付误工补贴", "管理费用", "", 950, 350],
+    ]})
+    assert ca(report) == []
+
+
+def test_payroll_voucher_lines_are_one_payment_not_a_split(xlsx):
+    report, _ = audit(xlsx, {"银行存款日记账": [
+        [BANK], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 80000],
+        [D(2023, 6, 30), "记-40", "发放村干部工资", "", 4000, 76000],
+        [D(2023, 6, 30), "记-40", "发放村干部工资", "", 4000, 72000],
+        [D(2023, 6, 30), "记-40", "发放村干部工资", "", 4000, 68000],
+    ]})
+    assert ca(report) == []
+
+
+def test_split_across_vouchers_by_purpose(xlsx):
+    report, _ = audit(xlsx, {"银行存款日记账": [
+        [BANK], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 80000],
+        [D(2023, 7, 3), "记-41", "支付村部维修款（1）", "", 4000, 76000],
+        [D(2023, 7, 3), "记-42", "支付村部维修款（2）", "", 4000, 72000],
+        [D(2023, 7, 5), "记-43", "村部维修尾款", "", 3500, 68500],
+        [D(2023, 7, 5), "记-44", "从银行提取现金", "", 4000, 64500],
+    ]})
+    [finding] = ca(report, "CA04")
+    assert finding.row == 4
+    assert finding.evidence["rows"] == [4, 5, 6]
+    assert finding.evidence["total"] == "11500.00"
+    assert finding.evidence["threshold"] == "10000.00"
+
+
+def test_split_groups_never_chain(xlsx):
+    rows = [[BANK], ["日期", "凭证号", "摘要", "收款人", "借方", "贷方", "余额"],
+            [D(2023, 1, 1), "", "上年结转", "", "", "", 100000]]
+    balance = 100000
+    for i in range(6):  # every 3 days: days 1, 4, 7 | 10, 13, 16
+        balance -= 4000
+        rows.append([D(2023, 8, 1 + 3 * i), f"记-{50 + i}", "支付运输费", "王五", "", 4000, balance])
+    report, _ = audit(xlsx, {"银行存款日记账": rows})
+    found = ca(report, "CA04")
+    assert [f.evidence["rows"] for f in found] == [[4, 5, 6], [7, 8, 9]]
+
+
+def test_split_window_edges(xlsx):
+    def book(second_day: int):
+        return {"银行存款日记账": [
+            [BANK], ["日期", "凭证号", "摘要", "收款人", "借方", "贷方", "余额"],
+            [D(2023, 1, 1), "", "上年结转", "", "", "", 50000],
+            [D(2023, 5, 1), "记-1", "修路材料", "东方建材", "", 6000, 44000],
+            [D(2023, 5, second_day), "记-2", "修路材料", "东方建材", "", 5000, 39000],
+        ]}
+    inside, _ = audit(xlsx, book(7))   # 5-01 … 5-07: seven calendar days
+    outside, _ = audit(xlsx, book(8))  # 5-01 … 5-08: eight
+    assert len(ca(inside, "CA04")) == 1
+    assert ca(outside, "CA04") == []
+
+
+@pytest.mark.parametrize("summary, purpose", [
+    ("支付东方建筑公司修路工程款（一期）", "东方建筑公司修路工程"),
+    ("付东方建筑公司修路工程尾款 2023.5.8", "东方建筑公司修路工程"),
+    ("支付3月5日李四挖沟工钱", "李四挖沟工钱"),
+    ("购买办公用品", "办公用品"),
+    ("支付", ""),
+    (None, ""),
+])
+def test_normalise_purpose(summary, purpose):
+    assert normalise_purpose(summary) == purpose
+
+
+def test_clean_year_is_quiet(xlsx):
+    """A year kept by the book: cash drawn from the bank before paying, takings banked the same
+    day, nothing over the limit or the ceiling, monthly and yearly totals in place."""
+    cash = [[CASH], HEADER, [D(2023, 1, 1), "", "上年结转", "", "", 1800]]
+    bank = [[BANK], ["日期", "凭证号", "摘要", "收款单位", "借方", "贷方", "余额"],
+            [D(2023, 1, 1), "", "上年结转", "", "", "", 260000]]
+    c_bal, b_bal, no = 1800, 260000, 0
+    for month in range(1, 13):
+        c_in = c_out = b_in = b_out = 0
+
+        def cash_row(day, summary, debit=0, credit=0):
+            nonlocal c_bal, no, c_in, c_out
+            no += 1
+            c_bal += debit - credit
+            c_in, c_out = c_in + debit, c_out + credit
+            cash.append([D(2023, month, day), f"记-{no}", summary, debit or "", credit or "", c_bal])
+
+        def bank_row(day, summary, party="", debit=0, credit=0):
+            nonlocal b_bal, no, b_in, b_out
+            no += 1
+            b_bal += debit - credit
+            b_in, b_out = b_in + debit, b_out + credit
+            bank.append([D(2023, month, day), f"记-{no}", summary, party, debit or "", credit or "", b_bal])
+
+        bank_row(2, "提取现金备用", credit=2000)
+        cash_row(2, "从银行提取现金", debit=2000)
+        cash_row(5, "购买办公用品", credit=320)
+        cash_row(9, "支付保洁员工资", credit=800)
+        if month == 6:
+            bank_row(10, "支付村道修补工程款", "宏达建设", credit=36000)
+        cash_row(12, "收东组水费", debit=650)
+        cash_row(12, "现金存入银行", credit=650)
+        bank_row(12, "现金存入", debit=650)
+        if month in (3, 9):
+            bank_row(15, "收土地承包费", "王大", debit=48000)
+        cash_row(18, "支付误工补贴", credit=600)
+        bank_row(20, "支付电费", "供电所", credit=850)
+        cash_row(25, "报销差旅费", credit=260)
+        bank_row(28, "发放村干部工资", "", credit=9000)
+        cash.append([D(2023, month, 28), "", "本月合计", c_in, c_out, c_bal])
+        bank.append([D(2023, month, 28), "", "本月合计", "", b_in, b_out, b_bal])
+    cash.append([D(2023, 12, 31), "", "结转下年", "", "", c_bal])
+    report, quality = audit(xlsx, {"现金日记账": cash, "银行存款日记账": bank})
+    assert quality == []
+    assert [(f.code, f.sheet, f.row, f.message) for f in ca(report)] == []
+
+
+def test_cash_account_name_in_summary_is_not_a_deposit(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 3000],
+        [D(2023, 3, 1), "记-1", "以库存现金支付挖机台班费", "", 1200, 1800],
+    ]})
+    assert [(f.code, f.row) for f in ca(report)] == [("CA03", 4)]

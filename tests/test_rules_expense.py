@@ -1,0 +1,188 @@
+"""Expense rules (EX01–EX09) beyond their YAML cases: the working-day calendar, the shared
+"spending" view of a ledger, warnings for uncovered years, and tolerance of unreadable cells."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+import yaml
+
+from finaudit import api
+from finaudit.rules import calendar
+from finaudit.rules.expense import find_words, periods, purpose, spending
+
+D = dt.datetime
+HEADER = ["日期", "凭证号", "摘要", "对方科目", "收款人", "借方", "贷方", "余额"]
+
+
+def audit(tmp_path, sheets, pack=None, select=("EX",)):
+    path = tmp_path / "data" / "东村.xlsx"
+    from tests.conftest import write_xlsx
+
+    write_xlsx(path, sheets)
+    ruleset = None
+    if pack is not None:
+        ruleset = tmp_path / "pack.yaml"
+        ruleset.write_text(yaml.safe_dump({"version": 1, "name": "t", "extends": "default", **pack},
+                                          allow_unicode=True), encoding="utf-8")
+    return api.audit(tmp_path / "data", ruleset=ruleset, select=list(select))
+
+
+def found(report, code):
+    return [(f.sheet, f.row) for f in report.findings if f.code == code]
+
+
+# --- calendar -----------------------------------------------------------------------------------
+
+
+def test_make_up_sunday_is_a_workday_and_national_day_monday_is_not():
+    assert calendar.is_workday(dt.date(2023, 4, 23)) is True      # 调休上班（星期日）
+    assert calendar.is_workday(dt.date(2023, 10, 7)) is True      # 调休上班（星期六）
+    assert calendar.is_workday(dt.date(2023, 10, 2)) is False     # 国庆节（星期一）
+    assert calendar.is_workday(dt.date(2023, 4, 22)) is False     # 普通星期六
+    assert calendar.is_workday(dt.date(2023, 4, 24)) is True
+
+
+def test_uncovered_year_is_unknown_until_the_pack_gives_its_days():
+    assert 2023 in calendar.covered_years()
+    assert 2099 not in calendar.covered_years()
+    assert calendar.is_workday(dt.date(2099, 1, 1)) is None
+    extra = {"extra_holidays": [dt.date(2099, 1, 1)], "extra_workdays": [dt.date(2099, 1, 3)]}
+    assert 2099 in calendar.covered_years(**extra)
+    assert calendar.is_workday(dt.date(2099, 1, 1), **extra) is False
+    assert calendar.is_workday(dt.date(2099, 1, 3), **extra) is True    # a Saturday made a workday
+    assert calendar.is_workday(dt.date(2099, 1, 4), **extra) is False   # an ordinary Sunday
+    assert calendar.is_workday(dt.date(2099, 1, 5), **extra) is True
+
+
+def test_day_names_say_why_a_day_is_off():
+    work = calendar.WorkCalendar()
+    assert work.day_name(dt.date(2023, 10, 2)) == "国庆节"
+    assert "调休" in work.day_name(dt.date(2023, 1, 26))
+    assert work.day_name(dt.date(2023, 4, 22)) == "星期六"
+
+
+def test_uncovered_year_warns_once_and_flags_nothing(tmp_path):
+    rows = [["某某镇东村2099年现金日记账"], HEADER[:3] + HEADER[5:],
+            [D(2099, 1, 1), "", "上年结转", "", "", 3000],
+            [D(2099, 1, 3), "记-1", "购办公用品", "", 100, 2900],
+            [D(2099, 1, 4), "记-2", "付电费", "", 100, 2800]]
+    bank = [["某某镇东村2099年银行存款日记账"], HEADER[:3] + HEADER[5:],
+            [D(2099, 1, 1), "", "上年结转", "", "", 9000],
+            [D(2099, 1, 4), "银付-1", "付电费", "", 100, 8900]]
+    report = audit(tmp_path, {"现金日记账": rows, "银行存款日记账": bank}, select=("EX08",))
+    assert found(report, "EX08") == []
+    warnings = [w for w in report.warnings if w.startswith("EX08")]
+    assert len(warnings) == 1 and "2099" in warnings[0]
+
+
+def test_pack_days_cover_a_new_year(tmp_path):
+    rows = [["某某镇东村2099年现金日记账"], HEADER[:3] + HEADER[5:],
+            [D(2099, 1, 1), "", "上年结转", "", "", 3000],
+            [D(2099, 1, 2), "记-1", "购办公用品", "", 100, 2900],   # 星期五，规则包列为放假
+            [D(2099, 1, 3), "记-2", "付电费", "", 100, 2800],       # 星期六，规则包列为上班
+            [D(2099, 1, 4), "记-3", "付水费", "", 100, 2700]]       # 星期日
+    pack = {"rules": {"EX08": {"params": {"extra_holidays": ["2099-01-02"],
+                                          "extra_workdays": ["2099-01-03"]}}}}
+    report = audit(tmp_path, {"现金日记账": rows}, pack=pack, select=("EX08",))
+    assert found(report, "EX08") == [("现金日记账", 4), ("现金日记账", 6)]
+    assert not [w for w in report.warnings if w.startswith("EX08")]
+
+
+# --- spending and text helpers ------------------------------------------------------------------
+
+
+def test_exclusions_blank_out_place_names_but_keep_real_hits():
+    values = pd.Series(["烟台苹果", "烟台酒", "购香烟", None, "酒店住宿", "KTV消费"])
+    hits = find_words(values, ("烟", "酒", "KTV"), ("烟台", "酒店"))
+    assert hits.tolist() == [[], ["酒"], ["烟"], [], [], ["ktv"]]
+
+
+def test_purpose_and_periods():
+    summaries = pd.Series(["支付3月份保洁费（王五）", "支付三月保洁费", "付2023年一季度电费", None])
+    assert purpose(summaries).tolist() == ["支付保洁费王五", "支付保洁费", "付电费", ""]
+    assert periods(summaries).tolist() == ["3月", "3月", "1季|2023年", ""]
+
+
+def test_spending_skips_transfers_reversed_payments_and_unreadable_cells(tmp_path):
+    from finaudit.ingest import IngestOptions, load
+    from tests.conftest import write_xlsx
+
+    write_xlsx(tmp_path / "东村.xlsx", {"现金日记账": [
+        ["某某镇东村2023年现金日记账"], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", "", "", 9000],
+        [D(2023, 3, 1), "记-1", "付水泥款", "经营支出", "王五", "", 1200, 7800],
+        [D(2023, 3, 2), "记-2", "冲销记-1", "经营支出", "王五", "", -1200, 9000],
+        [D(2023, 3, 3), "记-3", "现金送存银行", "银行存款", "", "", 5000, 4000],
+        [D(2023, 3, 6), "记-4", "付运费", "管理费用", "赵六", "", 300, 3700],
+        [D(2023, 3, 7), "记-5", "收回多付运费（冲销记-4）", "管理费用", "赵六", 300, "", 4000],
+        [D(2023, 3, 8), "记-6", "购办公用品", "管理费用", "", "", 260, 3740],
+        [D(2023, 3, 9), "记-7", "", "", "", "", "", 3740],
+        [D(2023, 3, 31), "", "本月合计", "", "", 300, 6960, 3740],
+    ]})
+    ledger = load([tmp_path], IngestOptions()).ledgers[0]
+    spent = spending(ledger)
+    assert spent.column == "credit"
+    assert spent.rows["_row"].tolist() == [9]
+    assert spent.rows["_amount"].tolist() == [26000]
+
+
+def test_voucher_lists_use_the_chart_of_the_books_year(tmp_path):
+    from finaudit.ingest import IngestOptions, load
+    from tests.conftest import write_xlsx
+
+    def lines(year):
+        return [[f"某某镇东村{year}年序时账"], ["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方", "贷方"],
+                [D(year, 6, 5), "记-1", "付修理费", "541", "管理费用", 600, ""],
+                [D(year, 6, 5), "记-1", "付修理费", "101", "库存现金", "", 600],
+                [D(year, 6, 6), "记-2", "付办公费", "513", "管理费用", 300, ""],
+                [D(year, 6, 6), "记-2", "付办公费", "101", "库存现金", "", 300],
+                [D(year, 6, 7), "记-3", "收承包费", "102", "银行存款", 900, ""],
+                [D(year, 6, 7), "记-3", "收承包费", "511", "发包及上交收入", "", 900]]
+
+    write_xlsx(tmp_path / "a" / "东村2023.xlsx", {"序时账": lines(2023)})
+    write_xlsx(tmp_path / "b" / "东村2024.xlsx", {"序时账": lines(2024)})
+    old = load([tmp_path / "a"], IngestOptions()).ledgers[0]
+    new = load([tmp_path / "b"], IngestOptions()).ledgers[0]
+    assert spending(old).rows["_row"].tolist() == [3]      # 541 管理费用 (2004 chart)
+    assert spending(new).rows["_row"].tolist() == [5]      # 513 管理费用 (2023 chart)
+
+
+# --- robustness and scope -----------------------------------------------------------------------
+
+
+def test_unreadable_cells_never_crash_or_cause_findings(tmp_path):
+    rows = [["某某镇东村2023年现金日记账"], HEADER + ["附件张数"],
+            [D(2023, 1, 1), "", "上年结转", "", "", "", "", 9000, ""],
+            ["", "记-1", "", "", "", "", 9500, -500, ""],          # no date, no summary
+            [D(2023, 3, 1), "", "购办公用品", "", "", "", "", -500, ""],  # no amount
+            [D(2023, 3, 2), "记-2", "付运费", "", "", "", "abc", -500, "x"]]
+    report = audit(tmp_path, {"现金日记账": rows}, pack={"officials": ["张三"]})
+    assert report.errors == 0
+    codes = {f.code for f in report.findings if f.code.startswith("EX")}
+    assert codes <= {"EX06"}   # the 9,500.00 payment is just below 10,000 whatever its date
+
+
+def test_hospitality_cap_adds_up_cash_and_bank(tmp_path):
+    cash = [["某某镇东村2023年现金日记账"], HEADER[:3] + HEADER[5:],
+            [D(2023, 1, 1), "", "上年结转", "", "", 3000],
+            [D(2023, 3, 1), "记-3", "接待镇检查组工作餐", "", 600, 2400],
+            [D(2023, 5, 8), "记-8", "工作餐", "", 300, 2100]]
+    bank = [["某某镇东村2023年银行存款日记账"], HEADER[:3] + HEADER[5:],
+            [D(2023, 1, 1), "", "上年结转", "", "", 50000],
+            [D(2023, 4, 3), "银付-2", "付县城饭店招待费", "", 500, 49500]]
+    report = audit(tmp_path, {"现金日记账": cash, "银行存款日记账": bank},
+                   pack={"rules": {"EX05": {"params": {"annual_cap": 1000}}}}, select=("EX05",))
+    assert sorted(found(report, "EX05")) == [("现金日记账", 5), ("银行存款日记账", 4)]
+
+
+@pytest.mark.parametrize("officials, expected", [([], []), (["张三"], [4])])
+def test_payments_to_officials_need_the_pack_list(tmp_path, officials, expected):
+    rows = [["某某镇东村2023年现金日记账"], HEADER,
+            [D(2023, 1, 1), "", "上年结转", "", "", "", "", 5000],
+            [D(2023, 3, 1), "记-3", "借支", "应收款", "张三", "", 2000, 3000],
+            [D(2023, 3, 31), "记-9", "发放3月份报酬", "应付工资", "张三", "", 1800, 1200]]
+    report = audit(tmp_path, {"现金日记账": rows}, pack={"officials": officials}, select=("EX09",))
+    assert [row for _, row in found(report, "EX09")] == expected

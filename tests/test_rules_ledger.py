@@ -1,0 +1,333 @@
+"""Journal integrity rules LG01–LG07 beyond their case files: a generated clean year that must stay
+quiet in every layout, one seeded fault giving exactly its one finding (never a cascade), unreadable
+cells, page carries, month-per-sheet books, voucher numbering schemes and combined books."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from finaudit import api
+
+D = dt.datetime
+CASH = "某某镇东村2023年现金日记账"
+HEADER = ["日期", "凭证号", "摘要", "借方", "贷方", "余额"]
+VOUCHER_HEADER = ["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方金额", "贷方金额"]
+
+
+def audit(xlsx, sheets: dict[str, list[list]], **kwargs):
+    report = api.audit(xlsx("东村.xlsx", sheets), select=["LG", "IN", "SC"], **kwargs)
+    quality = [(f.code, f.row, f.message) for f in report.findings if f.code[:2] in ("IN", "SC")]
+    return report, quality
+
+
+def lg(report, code: str = "LG"):
+    return [(f.code, f.row) for f in report.findings if f.code.startswith(code)]
+
+
+# ------------------------------------------------------------------------------ a generated year
+
+def year_book(seed: int, *, page: int | None = 25, carry: str = "ytd", last_of_day_only: bool = True,
+              direction: bool = False) -> tuple[list[list], list[int]]:
+    """A clean cash journal for 2023 with 本月合计/本年累计 after each month, optional page carries
+    (过次页 / 承前页 carrying the page's or the year-to-date sums) and, when `last_of_day_only`, a
+    balance only on each day's last entry. Returns the rows (title and header first) and the
+    spreadsheet rows of transactions that print a balance."""
+    rng = random.Random(seed)
+    header = HEADER[:-1] + (["借或贷"] if direction else []) + ["余额"]
+    rows: list[list] = [[CASH], header]
+
+    def add(date, voucher, summary, debit, credit, balance):
+        side = [] if not direction else ["" if balance == "" else "借"]
+        rows.append([date or "", voucher, summary, debit, credit, *side, balance])
+
+    balance = 250_000  # 分
+    add(D(2023, 1, 1), "", "上年结转", "", "", balance / 100)
+    ytd = [0, 0]
+    page_sums = [0, 0]
+    on_page = 0
+    printed_rows: list[int] = []
+    for month in range(1, 13):
+        sums = [0, 0]
+        entries = []
+        number = 0
+        for day in sorted(rng.sample(range(1, 28), 8)):
+            for _ in range(rng.randint(1, 3)):
+                number += 1
+                if rng.random() < 0.4 or balance < 5_000:
+                    debit, credit = rng.randint(100, 300_000), 0
+                else:
+                    debit, credit = 0, rng.randint(100, min(balance, 200_000))
+                balance += debit - credit
+                entries.append((D(2023, month, day), f"记-{number}", debit, credit, balance))
+        for k, (date, voucher, debit, credit, bal) in enumerate(entries):
+            last = k == len(entries) - 1 or entries[k + 1][0] != date
+            shown = bal / 100 if last or not last_of_day_only else ""
+            add(date, voucher, "业务", debit / 100 if debit else "", credit / 100 if credit else "", shown)
+            if shown != "":
+                printed_rows.append(len(rows))
+            for acc in (sums, ytd, page_sums):
+                acc[0] += debit
+                acc[1] += credit
+            on_page += 1
+            if page and on_page == page:
+                carried = ytd if carry == "ytd" else page_sums
+                add(None, "", "过次页", carried[0] / 100, carried[1] / 100, bal / 100)
+                add(None, "", "承前页", carried[0] / 100, carried[1] / 100, bal / 100)
+                on_page = 0
+                if carry == "page":
+                    page_sums = [0, 0]
+        add(D(2023, month, 28), "", "本月合计", sums[0] / 100, sums[1] / 100, balance / 100)
+        add(D(2023, month, 28), "", "本年累计", ytd[0] / 100, ytd[1] / 100, balance / 100)
+    add(D(2023, 12, 31), "", "结转下年", "", "", balance / 100)
+    return rows, printed_rows
+
+
+LAYOUTS = [
+    {},
+    {"carry": "page"},
+    {"page": None, "last_of_day_only": False},
+    {"direction": True, "page": 40},
+]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda k: ",".join(f"{a}={b}" for a, b in k.items()) or "plain")
+def test_a_clean_year_is_quiet(xlsx, layout):
+    rows, _ = year_book(1, **layout)
+    report, quality = audit(xlsx, {"现金日记账": rows})
+    assert quality == []
+    assert lg(report) == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_mistyped_balance_is_one_finding(xlsx, seed):
+    rows, printed = year_book(seed)
+    row = random.Random(seed).choice(printed[1:-1])
+    rows[row - 1][-1] = round(rows[row - 1][-1] + 37.5, 2)
+    report, quality = audit(xlsx, {"现金日记账": rows})
+    assert quality == []
+    assert lg(report) == [("LG01", row)]
+    [finding] = report.findings
+    assert finding.evidence["pattern"] == "typo"
+    assert finding.evidence["difference"] == "37.50"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_break_carried_on_is_one_finding_at_the_break(xlsx, seed):
+    rows, printed = year_book(seed)
+    row = random.Random(seed).choice(printed[1:-1])
+    for line in rows[row - 1:]:  # every balance from the break on, subtotals included
+        if isinstance(line[-1], float):
+            line[-1] = round(line[-1] + 100, 2)
+    report, quality = audit(xlsx, {"现金日记账": rows})
+    assert quality == []
+    assert lg(report) == [("LG01", row)]
+    assert report.findings[0].evidence["pattern"] == "break"
+
+
+def test_a_wrong_month_total_is_one_finding_per_cell(xlsx):
+    rows, _ = year_book(2)
+    at = next(i for i, line in enumerate(rows) if len(line) > 2 and line[2] == "本月合计")
+    rows[at][3] = round(rows[at][3] + 10, 2)
+    rows[at][-1] = round(rows[at][-1] + 1, 2)
+    report, quality = audit(xlsx, {"现金日记账": rows})
+    assert quality == []
+    assert sorted((f.code, f.row, f.column) for f in report.findings) == [
+        ("LG02", at + 1, "D"), ("LG02", at + 1, "F")]
+
+
+def test_a_page_carried_wrong_is_reported_once_at_the_page(xlsx):
+    rows, _ = year_book(3)
+    at = next(i for i, line in enumerate(rows) if len(line) > 2 and line[2] == "过次页")
+    rows[at][4] = round(rows[at][4] + 5, 2)      # 过次页 贷方 wrong, 承前页 copies it
+    rows[at + 1][4] = rows[at][4]
+    report, quality = audit(xlsx, {"现金日记账": rows})
+    assert quality == []
+    assert lg(report) == [("LG02", at + 1)]
+
+
+def test_tolerance(xlsx, tmp_path):
+    rows = [[CASH], HEADER,
+            [D(2023, 3, 1), "", "上年结转", "", "", 1000],
+            [D(2023, 3, 5), "记-1", "收取鱼塘承包费", 500, "", 1500.01],
+            [D(2023, 3, 8), "记-2", "购买办公用品", "", 200, 1300]]
+    report, _ = audit(xlsx, {"现金日记账": rows})
+    assert lg(report) == [("LG01", 4)]
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("version: 1\nname: t\nextends: default\nrules:\n  LG01: {params: {tolerance: 0.01}}\n",
+                    encoding="utf-8")
+    report, _ = audit(xlsx, {"现金日记账": rows}, ruleset=pack)
+    assert lg(report) == []
+
+
+# ------------------------------------------------------------------------------ unreadable cells
+
+def test_an_unreadable_amount_is_not_reported_and_the_chain_resynchronises(xlsx):
+    report, quality = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 3, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 3, 5), "记-1", "收取鱼塘承包费", 500, "", ""],
+        [D(2023, 3, 5), "记-2", "购买办公用品", "", "贰佰元", 1300],
+        [D(2023, 3, 8), "记-3", "支付电费", "", 100, 1200],
+        [D(2023, 3, 9), "记-4", "支付水费", "", 100, 1150],   # a real error after the gap
+        [D(2023, 3, 31), "", "本月合计", 500, 400, 1150],
+    ]})
+    assert [q[:2] for q in quality] == [("SC02", 5)]
+    assert lg(report) == [("LG01", 7)]
+
+
+def test_a_balance_cell_left_blank_carries_into_the_next(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 3, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 3, 5), "记-1", "收取鱼塘承包费", 500, "", ""],
+        [D(2023, 3, 6), "记-2", "购买办公用品", "", 200, ""],
+        [D(2023, 3, 8), "记-3", "支付电费", "", 100, 1200],
+    ]})
+    assert lg(report) == []
+
+
+# ------------------------------------------------------------------------------ subtotals, openings
+
+def test_month_per_sheet_book_with_year_totals_from_earlier_sheets(xlsx):
+    sheets = {
+        "1月": [["某某镇东村2023年1月现金日记账"], HEADER,
+               [D(2023, 1, 1), "", "上年结转", "", "", 1000],
+               [D(2023, 1, 5), "1", "收取鱼塘承包费", 500, "", 1500],
+               ["", "", "本月合计", 500, "", 1500],
+               ["", "", "本年累计", 500, "", 1500]],
+        "2月": [["某某镇东村2023年2月现金日记账"], HEADER,
+               ["", "", "期初余额", "", "", 1500],
+               [D(2023, 2, 6), "1", "支付电费", "", 300, 1200],
+               ["", "", "本月合计", "", 300, 1200],
+               ["", "", "本年累计", 500, 300, 1200]],
+    }
+    report, quality = audit(xlsx, sheets)
+    assert quality == []
+    assert lg(report) == []
+
+
+def test_closing_row_zeroed_by_the_carry_entry_and_a_new_year_in_the_same_sheet(xlsx):
+    report, quality = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 12, 5), "记-1", "收取鱼塘承包费", 500, "", 1500],
+        [D(2023, 12, 31), "", "结转下年", "", 1500, 0],
+        [D(2024, 1, 1), "", "上年结转", "", "", 1500],
+        [D(2024, 1, 3), "记-1", "支付电费", "", 100, 1400],
+    ]})
+    assert lg(report, "LG0") == [("LG07", 7)]  # only the 2024 entry in a 2023 book
+
+
+def test_opening_brought_forward_wrong_and_carried_on_is_one_lg03(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 1, 5), "记-1", "收取鱼塘承包费", 500, "", 1500],
+        [D(2023, 1, 31), "", "本月合计", 500, "", 1500],
+        [D(2023, 2, 1), "", "上月结转", "", "", 1600],
+        [D(2023, 2, 3), "记-1", "支付电费", "", 300, 1300],
+        [D(2023, 2, 28), "", "本月合计", "", 300, 1300],
+    ]})
+    assert lg(report) == [("LG03", 6)]
+
+
+def test_day_totals_hold_the_only_balances(xlsx):
+    report, quality = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 3, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 3, 5), "记-1", "收取鱼塘承包费", 500, "", ""],
+        [D(2023, 3, 5), "记-2", "购买办公用品", "", 200, ""],
+        [D(2023, 3, 5), "", "本日合计", 500, 200, 1300],
+        [D(2023, 3, 8), "记-3", "支付电费", "", 100, ""],
+        [D(2023, 3, 8), "", "本日合计", "", 100, 1250],   # should be 1200
+        [D(2023, 3, 9), "记-4", "支付水费", "", 50, ""],
+        [D(2023, 3, 9), "", "本日合计", "", 50, 1200],    # continues from the wrong 1250
+    ]})
+    assert quality == []
+    assert lg(report) == [("LG02", 8)]
+
+
+# ------------------------------------------------------------------------------ vouchers
+
+def voucher(date, number, summary, debit_code, credit_code, amount):
+    return [[date, number, summary, debit_code, "", amount, ""],
+            ["", "", summary, credit_code, "", "", amount]]
+
+
+def voucher_list(numbers_by_month: dict[int, list[int]]) -> list[list]:
+    rows: list[list] = [["某某镇东村2023年序时账"], VOUCHER_HEADER]
+    for month, numbers in numbers_by_month.items():
+        for k, number in enumerate(numbers):
+            rows += voucher(D(2023, month, 1 + k), f"记-{number}", "支付电费", "541", "101", 10 + k)
+    return rows
+
+
+def test_voucher_list_gaps_one_finding_per_range(xlsx):
+    report, quality = audit(xlsx, {"序时账": voucher_list({1: [2, 3, 4, 8, 9], 2: [1, 2], 3: [3]})})
+    assert quality == []
+    found = [(f.row, f.evidence["missing_from"], f.evidence["missing_to"]) for f in report.findings]
+    assert found == [(3, "记-1", "记-1"), (9, "记-5", "记-7"), (17, "记-1", "记-2")]
+
+
+def test_yearly_numbering_is_checked_across_months(xlsx):
+    report, _ = audit(xlsx, {"序时账": voucher_list({3: [11, 12], 4: [13, 15], 5: [16]})})
+    [finding] = report.findings
+    assert (finding.row, finding.evidence["missing"], finding.evidence["numbering"]) == (9, ["记-14"], "yearly")
+
+
+def test_bank_journal_checks_only_bank_words(xlsx):
+    report, _ = audit(xlsx, {"银行存款日记账": [
+        ["某某镇东村2023年银行存款日记账"], HEADER,
+        [D(2023, 3, 1), "", "上年结转", "", "", 10000],
+        [D(2023, 3, 2), "银付-1", "支付工程款", "", 1000, 9000],
+        [D(2023, 3, 3), "现付-4", "现金存入银行", 500, "", 9500],
+        [D(2023, 3, 6), "银付-3", "支付材料款", "", 1000, 8500],
+    ]})
+    assert lg(report) == [("LG04", 6)]
+
+
+def test_voucher_list_reused_number_and_lines_filled_down(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHER_HEADER]
+    rows += voucher(D(2023, 3, 2), "记-1", "收取承包费", "101", "511", 500)
+    rows += voucher(D(2023, 3, 5), "记-2", "支付电费", "541", "101", 120)
+    rows += voucher(D(2023, 3, 9), "记-2", "支付水费", "541", "101", 60)
+    report, quality = audit(xlsx, {"序时账": rows})
+    assert quality == []
+    assert lg(report, "LG05") == [("LG05", 5)]
+    assert report.findings[0].evidence["rows"] == [5, 6, 7, 8]
+
+
+def test_combined_book_posts_one_transfer_voucher_in_two_places(xlsx):
+    report, _ = audit(xlsx, {"现金存款日记账": [
+        ["某某镇东村2023年现金存款日记账"], HEADER,
+        [D(2023, 3, 1), "", "上年结转", "", "", 10000],
+        [D(2023, 3, 2), "记-1", "现金存入银行", "", 500, 9500],
+        [D(2023, 3, 2), "记-2", "支付电费", "", 100, 9400],
+        [D(2023, 3, 2), "记-1", "现金存入银行", 500, "", 9900],
+    ]})
+    assert lg(report, "LG05") == []
+
+
+# ------------------------------------------------------------------------------ dates
+
+def test_out_of_year_voucher_reported_once_at_its_first_line(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHER_HEADER]
+    rows += voucher(D(2023, 12, 28), "记-1", "支付电费", "541", "101", 120)
+    rows += voucher(D(2024, 1, 2), "记-2", "支付水费", "541", "101", 60)
+    report, _ = audit(xlsx, {"序时账": rows})
+    assert lg(report, "LG07") == [("LG07", 5)]
+
+
+def test_date_order_reports_each_step_back_once(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 3, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 3, 5), "记-1", "收取鱼塘承包费", 500, "", 1500],
+        [D(2023, 3, 25), "记-2", "购买办公用品", "", 200, 1300],   # typed 25 for 15?
+        [D(2023, 3, 16), "记-3", "支付电费", "", 100, 1200],
+        [D(2023, 3, 17), "记-4", "支付水费", "", 100, 1100],
+    ]})
+    assert lg(report, "LG06") == [("LG06", 6)]

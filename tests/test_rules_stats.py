@@ -1,0 +1,284 @@
+"""ST01 (Benford first digit) and ST02 (robust outliers): the statistics checked by hand, the edges the
+case files cannot show compactly, and quietness on a realistic clean village year."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from finaudit import api
+from finaudit.findings import Severity
+from finaudit.ingest.ledger import Ledger
+from finaudit.rules.base import RuleContext
+from finaudit.rules.stats import (
+    BENFORD_FIRST, Benford, Outlier, benford_mad, conformity_band, first_digits, normalise_purpose,
+    robust_groups,
+)
+
+from conftest import D, write_xlsx
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def _journal(credits, debits=None, *, summaries=None, accounts=None, kind="bank_journal") -> Ledger:
+    """A canonical journal frame (amounts in 分, NA allowed) wrapped as a Ledger, no workbook."""
+    n = len(credits)
+    debits = debits if debits is not None else [None] * n
+    data = {
+        "_row": list(range(4, 4 + n)),
+        "row_type": ["txn"] * n,
+        "date": pd.to_datetime([f"2023-01-{1 + i % 28:02d}" for i in range(n)]),
+        "voucher": [f"记-{i + 1}" for i in range(n)],
+        "summary": summaries if summaries is not None else ["付款"] * n,
+        "debit": pd.array(debits, dtype="Int64"),
+        "credit": pd.array(credits, dtype="Int64"),
+        "balance": pd.array([None] * n, dtype="Int64"),
+    }
+    if accounts is not None:
+        data["counter_account"] = accounts
+    frame = pd.DataFrame(data)
+    return Ledger(file="东村.xlsx", sheet="银行存款日记账", kind=kind, village="东村", year=2023,
+                  header_row=3, columns={c: "A" for c in frame.columns}, frame=frame)
+
+
+def _run(rule_cls, ledger, **params):
+    rule = rule_cls()
+    effective = {p.name: p.coerce(params.get(p.name, p.default)) for p in rule.params}
+    return list(rule.check(ledger, RuleContext(rule, effective, rule.severity)))
+
+
+def _benford_fen(n: int) -> list[int]:
+    """n amounts (分) at the quantiles of a log-uniform law over 10–100,000 元: Benford-conforming."""
+    return [round(10 ** (3 + 4 * (i + 0.5) / n)) for i in range(n)]
+
+
+# --- ST01: first digits and MAD by hand ------------------------------------------------------------
+
+def test_first_digits_exact_around_powers_of_ten():
+    values = [1000, 999, 100_000, 99_999, 10**15, 10**15 - 1, 1234, 9_000_000_000_000_000]
+    assert first_digits(values).tolist() == [1, 9, 1, 9, 1, 9, 1, 9]
+
+
+def test_benford_expected_proportions():
+    assert BENFORD_FIRST.sum() == pytest.approx(1.0)
+    assert BENFORD_FIRST[0] == pytest.approx(math.log10(2))          # 0.30103
+    assert BENFORD_FIRST[8] == pytest.approx(math.log10(10 / 9))     # 0.04576
+
+
+def test_mad_all_ones_by_hand():
+    # observed (1, 0, …, 0): |1 − P(1)| + Σ_{d≥2} P(d) = 2·(1 − log10 2); MAD = that / 9 = 0.155327
+    assert benford_mad(np.array([1] * 50)) == pytest.approx(2 * (1 - math.log10(2)) / 9)
+    assert benford_mad(np.array([1] * 50)) == pytest.approx(0.155327, abs=1e-6)
+
+
+def test_mad_uniform_digits_by_hand():
+    # observed 1/9 each: P(d) > 1/9 only for d = 1, 2, 3 and P(1)+P(2)+P(3) = log10 4, so
+    # Σ|1/9 − P(d)| = 2·(log10 4 − 3/9) = 0.537452 and MAD = 0.059717
+    assert benford_mad(np.arange(1, 10)) == pytest.approx(2 * (math.log10(4) - 1 / 3) / 9)
+    assert benford_mad(np.arange(1, 10)) == pytest.approx(0.059717, abs=1e-6)
+
+
+def test_mad_twenty_amounts_by_hand():
+    # counts 6,4,2,2,2,1,1,1,1 (the ST01.yaml passing example): deviations from Benford, rounded,
+    # .00103 .02391 .02494 .00309 .02082 .01695 .00799 .00115 .00424 → Σ .10412 → MAD .011569
+    digits = np.repeat(np.arange(1, 10), [6, 4, 2, 2, 2, 1, 1, 1, 1])
+    assert benford_mad(digits) == pytest.approx(0.011569, abs=1e-6)
+    assert conformity_band(benford_mad(digits), 0.006, 0.012, 0.015) == "acceptable"
+
+
+@pytest.mark.parametrize("mad, band", [(0.0, "close"), (0.006, "close"), (0.0061, "acceptable"),
+                                       (0.012, "acceptable"), (0.015, "marginal"),
+                                       (0.01501, "nonconformity")])
+def test_conformity_bands_at_their_limits(mad, band):
+    assert conformity_band(mad, 0.006, 0.012, 0.015) == band
+
+
+# --- ST01: the rule --------------------------------------------------------------------------------
+
+def test_benford_conforming_book_is_silent():
+    assert _run(Benford, _journal(_benford_fen(300))) == []
+
+
+def test_benford_uniform_first_digits_is_a_sheet_level_nonconformity():
+    fen = [d * 10 ** (3 + i % 4) + 1234 % (i + 1) for i in range(34) for d in range(1, 10)]
+    (finding,) = _run(Benford, _journal(fen))
+    assert (finding.severity, finding.row, finding.code) == (Severity.LOW, None, "ST01")
+    ev = finding.evidence
+    assert ev["n"] == 306 and ev["band"] == "nonconformity" and ev["mad"] > 0.05
+    assert set(ev["observed"]) == set(ev["expected"]) == {str(d) for d in range(1, 10)}
+    assert ev["over_represented"][0] in (9, 8, 7)   # the digits furthest above Benford
+    assert all(isinstance(d, int) for d in ev["over_represented"])
+
+
+def test_benford_below_min_count_is_info_never_nonconformity():
+    fen = [500_000] * 299                              # 299 amounts all starting with 5
+    (finding,) = _run(Benford, _journal(fen))
+    assert finding.severity == Severity.INFO and finding.row is None
+    assert finding.evidence["n"] == 299
+    assert "样本不足" in finding.message
+
+
+def test_benford_counts_both_sides_absolute_and_skips_small_and_na():
+    # 150 payments + 150 receipts (one of them 红字) reach 300; amounts < 10 元, 0 and NA do not count
+    fen = _benford_fen(300)
+    credits = fen[:150] + [None] * 150 + [999, 0, None]
+    debits = [None] * 150 + [-fen[150]] + fen[151:] + [None, None, None]
+    assert _run(Benford, _journal(credits, debits)) == []
+    (info,) = _run(Benford, _journal(credits[:-4] + [None] * 4, debits[:-4] + [None] * 4))
+    assert info.severity == Severity.INFO and info.evidence["n"] == 299
+
+
+def test_benford_only_transaction_rows_and_empty_book():
+    ledger = _journal(_benford_fen(300))
+    ledger.frame.loc[ledger.frame.index[:5], "row_type"] = "month_total"
+    (info,) = _run(Benford, ledger)
+    assert info.evidence["n"] == 295
+    assert _run(Benford, _journal([None, None])) == []
+
+
+def _bank_book(amounts_yuan: list[float], seed: int) -> list[list]:
+    """A bank journal of the given amounts (元) in a shuffled order, about a third of them receipts,
+    with correct running balances and ordinary summaries, as a village would type it."""
+    rng = np.random.default_rng(seed)
+    rows = [["某某镇东村2023年银行存款日记账"], ["日期", "凭证号", "摘要", "借方", "贷方", "余额"],
+            [D(2023, 1, 1), "", "上年结转", "", "", 1_500_000]]
+    balance, numbers = 150_000_000, {}
+    for k, index in enumerate(rng.permutation(len(amounts_yuan))):
+        amount = amounts_yuan[index]
+        date = D(2023, 1, 3) + pd.Timedelta(days=k * 358 // len(amounts_yuan))
+        numbers[date.month] = numbers.get(date.month, 0) + 1
+        receipt = rng.random() < 0.35
+        summary = "收到土地承包费" if receipt else ("银行手续费" if amount < 100 else "付工程款")
+        balance += round(amount * 100) * (1 if receipt else -1)
+        rows.append([date, f"记-{numbers[date.month]}", summary, amount if receipt else "",
+                     "" if receipt else amount, balance / 100])
+    return rows
+
+
+def _benford_yuan(n: int) -> list[float]:
+    return [round(10 ** (1 + 4 * (i + 0.5) / n), 2) for i in range(n)]
+
+
+def test_benford_default_params_end_to_end(xlsx, tmp_path):
+    """Through a real workbook with the default pack: 300 Benford amounts are silent; 240 of them
+    plus 60 amounts just under 5,000 and 10,000 元 (压线金额) are a nonconformity (MAD ≈ 0.039)."""
+    conforming = api.audit(xlsx("东村.xlsx", {"银行存款日记账": _bank_book(_benford_yuan(300), 1)}),
+                           select=["ST01", "SC", "IN"])
+    assert conforming.findings == []
+    pressed = (_benford_yuan(240) + [round(4800 + 199 * (i + 0.5) / 30, 2) for i in range(30)]
+               + [round(9500 + 499 * (i + 0.5) / 30, 2) for i in range(30)])
+    path = tmp_path / "西村" / "西村.xlsx"
+    write_xlsx(path, {"银行存款日记账": _bank_book(pressed, 2)})
+    report = api.audit(path, select=["ST01", "SC", "IN"])
+    assert [(f.code, f.severity, f.row) for f in report.findings] == [("ST01", Severity.LOW, None)]
+    evidence = report.findings[0].evidence
+    assert evidence["n"] == 300 and evidence["mad"] == pytest.approx(0.0394, abs=1e-4)
+    assert evidence["over_represented"] == [9, 4]
+
+
+# --- ST02: purposes and robust z --------------------------------------------------------------------
+
+@pytest.mark.parametrize("summary, purpose", [
+    ("付2023年3月份电费", "付电费"), ("付十二月份电费", "付电费"), ("付第一季度电费", "付电费"),
+    ("付1-3月电费", "付电费"), ("付 3 月电费（补）", "付电费补"), ("收到2023.3.5租金5000元", "收到租金"),
+    ("——", None), (None, None),
+])
+def test_normalise_purpose(summary, purpose):
+    out = normalise_purpose(pd.Series([summary], dtype=object)).iloc[0]
+    assert (None if pd.isna(out) else out) == purpose
+
+
+def test_robust_z_by_hand():
+    # amounts 100, 110, …, 170 and 860 元 (in 分): median 140 元; |deviations| 40 30 20 10 0 10 20 30
+    # 720 → sorted, the middle one is 20 元 = MAD; z(860) = 0.6745 · 720 / 20 = 24.282. With the
+    # spread floor 0.25 × 140 = 35 元 > MAD: z = 0.6745 · 720 / 35 = 13.8754.
+    x = pd.Series([10000, 11000, 12000, 13000, 14000, 15000, 16000, 17000, 86000])
+    purpose = pd.Series(["付电费"] * 9, dtype="string")
+    stats = robust_groups(x, purpose, None, min_group=8, min_spread=0.0)
+    assert (stats["median"].iloc[-1], stats["mad"].iloc[-1], stats["size"].iloc[-1]) == (14000, 2000, 9)
+    assert stats["z"].iloc[-1] == pytest.approx(24.282)
+    floored = robust_groups(x, purpose, None, min_group=8, min_spread=0.25)
+    assert floored["scale"].iloc[-1] == 3500
+    assert floored["z"].iloc[-1] == pytest.approx(13.8754, abs=1e-4)
+    assert robust_groups(x, purpose, None, min_group=10, min_spread=0.25)["z"].isna().all()
+
+
+def test_outlier_in_a_same_purpose_group_and_z_parameter():
+    credits = [150_000] * 7 + [1_500_000]
+    summaries = [f"付{m}月份保洁员工资" for m in range(1, 9)]
+    ledger = _journal(credits, summaries=summaries, accounts=["管理费用"] * 8)
+    (finding,) = _run(Outlier, ledger)
+    assert (finding.row, finding.column, finding.amount, finding.severity) == (11, "A", 1_500_000, Severity.LOW)
+    ev = finding.evidence
+    assert ev["group_by"] == "purpose" and ev["purpose"] == "付保洁员工资" and ev["account"] == "管理费用"
+    assert ev["median"] == "1500.00" and ev["mad"] == "0.00" and ev["group_size"] == 8
+    assert ev["z"] == pytest.approx(24.3, abs=0.05)
+    assert _run(Outlier, ledger, z=30.0) == []
+    assert _run(Outlier, ledger, min_group=9) == []
+    assert _run(Outlier, ledger, min_amount=20000) == []
+
+
+def test_outlier_payments_and_receipts_are_separate():
+    # eight 1,500 元 receipts with the same purpose as the 15,000 元 payment: no common group
+    credits = [None] * 8 + [1_500_000]
+    debits = [150_000] * 8 + [None]
+    assert _run(Outlier, _journal(credits, debits, summaries=["工资"] * 9)) == []
+
+
+def test_outlier_low_side_na_and_red_ink_are_quiet():
+    credits = [150_000] * 8 + [10_000, None, -150_000]
+    assert _run(Outlier, _journal(credits, summaries=["付保洁员工资"] * 11)) == []
+
+
+def test_outlier_without_counter_account_groups_by_purpose():
+    summaries = [f"付{m}月份电费" for m in range(1, 9)] + ["付9月份电费", "购办公用品"]
+    credits = [60_000, 52_000, 48_000, 71_000, 66_000, 58_000, 63_000, 55_000, 900_000, 2_000_000]
+    (finding,) = _run(Outlier, _journal(credits, summaries=summaries))
+    assert finding.row == 12 and finding.evidence["group_by"] == "purpose"
+    assert finding.evidence["account"] is None and "摘要“付电费”" in finding.message
+
+
+def test_outlier_vouchers_by_account_code_skip_money_accounts(xlsx):
+    rows = [["某某镇东村2023年序时账"], ["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方", "贷方"]]
+    purposes = ["付电费", "付水费", "购办公用品", "付网络费", "付打印费", "付垃圾清运费", "付电话费", "付村部维修费"]
+    amounts = [620, 85, 360, 200, 150, 800, 120, 26000]
+    for i, (purpose, amount) in enumerate(zip(purposes, amounts), 1):
+        rows.append([D(2023, 3, i * 3), f"记-{i}", purpose, "541", "管理费用", amount, ""])
+        rows.append([D(2023, 3, i * 3), f"记-{i}", purpose, "102", "银行存款", "", amount])
+    report = api.audit(xlsx("东村.xlsx", {"序时账": rows}), select=["ST02"])
+    assert [(f.code, f.row, f.account, f.evidence["group_by"]) for f in report.findings] == [
+        ("ST02", 17, "541", "account")]
+
+
+def test_realistic_clean_year_is_quiet(xlsx):
+    """Monthly allowances of equal amounts, a double month, monthly rent plus an annual contract fee in
+    the same account, quarterly subsidies, cash withdrawals of varying size, bank fees, a one-off
+    project payment: no ST02 finding, and ST01 only says the book is too small."""
+    rng = np.random.default_rng(7)
+    entries = []   # (date, summary, account, debit 元, credit 元)
+    for m in range(1, 13):
+        for name, pay in (("张三", 3000), ("李四", 3000), ("王五", 2200), ("赵六", 2200), ("钱七", 2200)):
+            entries.append((D(2023, m, 10), f"支付{m}月份{name}误工补贴", "管理费用", None,
+                            pay * (2 if m == 12 else 1)))
+        entries.append((D(2023, m, 15), f"付{m}月电费", "管理费用", None, int(rng.integers(300, 900))))
+        entries.append((D(2023, m, 20), f"收到{m}月门面租金", "发包及上交收入", 15000, None))
+        entries.append((D(2023, m, 5), "提取备用金", "库存现金", None, int(rng.choice([2000, 3000, 20000]))))
+        entries.append((D(2023, m, 25), "银行手续费", "管理费用", None, float(rng.choice([5, 10, 15]))))
+        if m % 3 == 0:
+            entries.append((D(2023, m, 21), f"收到第{'一二三四'[m // 3 - 1]}季度转移支付", "补助收入", 50000, None))
+    entries += [(D(2023, 6, 8), "收到2023年度土地承包费", "发包及上交收入", 86000, None),
+                (D(2023, 9, 8), "支付村道维修工程款", "在建工程", None, 98000),
+                (D(2023, 11, 8), "支付村部修缮费", "管理费用", None, 8000)]
+    entries.sort(key=lambda e: e[0])
+    rows = [["某某镇东村2023年银行存款日记账"], ["日期", "凭证号", "摘要", "对方科目", "借方", "贷方", "余额"],
+            [D(2023, 1, 1), "", "上年结转", "", "", "", 500000]]
+    balance, numbers = 50_000_000, {}
+    for date, summary, account, debit, credit in entries:
+        numbers[date.month] = numbers.get(date.month, 0) + 1
+        balance += round((debit or 0) * 100) - round((credit or 0) * 100)
+        rows.append([date, f"记-{numbers[date.month]}", summary, account, debit or "", credit or "", balance / 100])
+    report = api.audit(xlsx("东村.xlsx", {"银行存款日记账": rows}), select=["ST", "SC", "IN"])
+    assert [(f.code, f.severity) for f in report.findings] == [("ST01", Severity.INFO)]
