@@ -212,3 +212,18 @@ def test_every_row_marker_word_passes_the_quick_prefilter():
     from finaudit.ingest.ledger import _MARKER_HINT_RE, _MARKERS
 
     assert all(_MARKER_HINT_RE.search(word) for _, words in _MARKERS for word in words)
+
+
+def test_formula_without_saved_value_is_reported_at_its_cell(xlsx):
+    # openpyxl writes formulas without cached values, exactly like the programs that cause IN05
+    rows = [
+        ["某某镇东村2023年现金日记账"],
+        ["日期", "凭证号", "摘要", "借方", "贷方", "余额"],
+        [D(2023, 3, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 3, 6), "记-1", "收张建国承包费", 500, "", "=F3+D4-E4"],
+        [D(2023, 3, 7), "记-2", "购办公用品", "", 200, 1300],
+    ]
+    report = api.audit(xlsx("东村.xlsx", {"现金日记账": rows}))
+    formula = [(f.code, f.sheet, f.row, f.column) for f in report.findings if f.code == "IN05"]
+    assert formula == [("IN05", "现金日记账", 4, "F")]
+    assert not [f for f in report.findings if f.code == "LG01"]  # an unknown balance is no break

@@ -212,6 +212,14 @@ def test_cells_without_r_are_placed_as_calamine_places_them(tmp_path):
     assert CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python() == [[1.0]]
 
 
+def test_comments_and_cdata_cannot_hide_a_cell(tmp_path):
+    # an unbalanced quote inside a comment must not swallow the real far cell that follows it
+    rows = ('<row><c><v>1</v></c></row><!-- <c r="A1" x=" --><row r="1048576"><c r="XFD1048576" y=">">'
+            '<v>1</v></c></row><row><c t="inlineStr"><is><t><![CDATA[<c r="B9" q="]]></t></is></c></row>')
+    result = check(xlsx_with_sheet(tmp_path, rows))
+    assert [(p.code, p.cell) for p in result.problems] == [("IN06", "XFD1048576")]
+
+
 def test_prefixed_elements_are_seen(tmp_path):
     body = (f'<x:worksheet xmlns:x="{MAIN_NS}"><x:sheetData><x:row r="1"><x:c r="XFD1048576"><x:v>1</x:v>'
             "</x:c></x:row></x:sheetData></x:worksheet>")

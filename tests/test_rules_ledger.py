@@ -331,3 +331,26 @@ def test_date_order_reports_each_step_back_once(xlsx):
         [D(2023, 3, 17), "记-4", "支付水费", "", 100, 1100],
     ]})
     assert lg(report, "LG06") == [("LG06", 6)]
+
+
+def test_a_voucher_with_an_impossible_date_does_not_inherit_the_previous_date(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHER_HEADER]
+    rows += voucher(D(2022, 12, 30), "记-1", "支付电费", "541", "101", 120)
+    rows += voucher("2023-02-30", "记-2", "支付水费", "541", "101", 60)
+    rows += voucher(D(2023, 3, 2), "记-3", "支付水费", "541", "101", 70)
+    report, quality = audit(xlsx, {"序时账": rows})
+    assert quality == []
+    assert sorted((f.code, f.row, f.key) for f in report.findings if f.code in ("LG06", "LG07")) == [
+        ("LG07", 3, "year"), ("LG07", 5, "impossible")]
+
+
+def test_journal_word_that_first_appears_after_the_books_first_month_must_start_at_one(xlsx):
+    report, _ = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 1, 5), "记-1", "收取鱼塘承包费", 500, "", 1500],
+        [D(2023, 3, 8), "现付-3", "支付电费", "", 100, 1400],
+        [D(2023, 3, 9), "现付-4", "支付水费", "", 100, 1300],
+    ]})
+    [finding] = report.findings
+    assert (finding.code, finding.row, finding.evidence["missing"]) == ("LG04", 5, ["现付-1", "现付-2"])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from finaudit.codes import data_quality_finding
-from finaudit.findings import Finding
+from finaudit.findings import Finding, column_letter
 from finaudit.ingest.aliases import KIND_LABELS, build_lookup, kind_from_text
 from finaudit.ingest.layout import Grid, find_header, parse_village, parse_year, resolve_journal_kind, title_lines
 from finaudit.ingest.ledger import Ledger, build_ledger
@@ -180,6 +180,7 @@ def _read_sheets(book: RawBook, record: InputFile, names: list[str], lookup, opt
                               title=title)
         if ledger.year is None:
             ledger.year = _year_from_dates(ledger)
+        ledger.findings.extend(_formula_findings(ledger, header, book.formula_cells.get(sheet.name, ())))
         intake.findings.extend(ledger.findings)
         for canonical, _ in header.duplicates:
             intake.findings.append(data_quality_finding(
@@ -200,6 +201,36 @@ def _read_sheets(book: RawBook, record: InputFile, names: list[str], lookup, opt
             f"可识别的账簿：{'、'.join(KIND_LABELS.values())}", file=book.file))
     record.village = record.village or file_village or options.village
     record.year = record.year or file_year or options.year
+
+
+FORMULA_CELLS_SHOWN = 5
+
+
+def _formula_findings(ledger: Ledger, header, cells: Iterable[str]) -> list[Finding]:
+    """IN05 for formula cells with no saved value under the header: one finding per cell, or one per
+    column (with every row in `evidence`) when a column has more than a few."""
+    names = {column_letter(col): name for name, col in header.columns.items()}
+    by_column: dict[str, list[int]] = {}
+    for ref in cells:
+        letters = ref.rstrip("0123456789")
+        row = int(ref[len(letters):])
+        if row > ledger.header_row:
+            by_column.setdefault(letters, []).append(row)
+    findings = []
+    for letters, rows in sorted(by_column.items()):
+        rows.sort()
+        key = names.get(letters, letters)
+        advice = "该值无法核对；请在 Excel/WPS 中打开并保存后重交"
+        if len(rows) <= FORMULA_CELLS_SHOWN:
+            findings += [data_quality_finding(
+                "IN05", f"{letters}{row} 是公式，但文件中没有保存计算结果；{advice}",
+                **ledger.where(row) | {"column": letters}, key=key) for row in rows]
+        else:
+            findings.append(data_quality_finding(
+                "IN05", f"{letters} 列有 {len(rows)} 个公式单元格（{letters}{rows[0]}—{letters}{rows[-1]}）"
+                f"没有保存计算结果；{advice}", **ledger.where(rows[0]) | {"column": letters}, key=key,
+                evidence={"rows": rows}))
+    return findings
 
 
 def _year_from_dates(ledger: Ledger) -> int | None:

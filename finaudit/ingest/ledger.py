@@ -202,6 +202,8 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
             data[name] = [normalise_text(v) or None for v in raw]
 
     frame = pd.DataFrame(data)
+    date_blank = pd.Series([_blank(v) for v in frame["date"]] if "date" in frame else [True] * len(rows),
+                           index=frame.index)
     date_issue = [None] * len(rows)
     for name in DATE_COLUMNS & header.columns.keys():
         parsed = []
@@ -219,7 +221,7 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
         frame["date"], letters["date"] = _split_dates(frame, year, dated, date_issue, cell_error), letters["day"]
     if "date" in frame:
         frame["date_issue"] = pd.Series(date_issue, dtype=object)
-    _finish_kind(frame, kind, header)
+    _finish_kind(frame, kind, date_blank)
     for name in MONEY_COLUMNS & set(frame.columns):
         frame[name] = frame[name].astype("Int64")
     ledger = Ledger(file=file, sheet=sheet, kind=kind, village=village, year=year,
@@ -291,8 +293,12 @@ def _split_dates(frame: pd.DataFrame, year: int | None, checked: list[bool], dat
     return pd.to_datetime(pd.Series(out, dtype=object), errors="coerce")
 
 
-def _finish_kind(frame: pd.DataFrame, kind: str, header: Header) -> None:
-    """Kind-specific tidying: voucher numbers from 字+号, signed amounts, balance sides, fill-down."""
+def _finish_kind(frame: pd.DataFrame, kind: str, date_blank: pd.Series) -> None:
+    """Kind-specific tidying: voucher numbers from 字+号, signed amounts, balance sides, fill-down.
+
+    `date_blank` marks rows whose date cell was empty (not merely unreadable): only those take the
+    date of the voucher line above them.
+    """
     if "voucher_no" in frame:
         words = frame["voucher_word"] if "voucher_word" in frame else pd.Series([None] * len(frame))
         frame["voucher"] = [
@@ -312,8 +318,15 @@ def _finish_kind(frame: pd.DataFrame, kind: str, header: Header) -> None:
                 balance = balance.mask(side == "贷", -balance.abs())
                 frame[name] = balance.mask(side == "平", 0)
     if kind == "vouchers":
+        # Software exports write date and number on a voucher's first line only. A line with a
+        # date cell starts a span; blank-dated lines below it share its date, or its date problem
+        # (an impossible date is not replaced by the previous voucher's date).
         lines = frame["row_type"] == TXN
-        for name in ("date", "voucher", "preparer"):
+        span = (~date_blank[lines]).cumsum()
+        for name in ("date", "date_issue"):
+            if name in frame:
+                frame.loc[lines, name] = frame.loc[lines, name].groupby(span).transform("first")
+        for name in ("voucher", "preparer"):
             if name in frame:
                 frame.loc[lines, name] = frame.loc[lines, name].ffill()
     if kind == "trial_balance":

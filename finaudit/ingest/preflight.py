@@ -85,12 +85,13 @@ _HTML_RE = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:html|!doct
 _DTD_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 # Fast path: unprefixed cells whose first attribute is r="…"; anything else goes to the walker.
 _FAST_REF_RE = re.compile(rb'<c r="([A-Z]+)([0-9]+)"')
-_FAST_ODD_RE = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]+[0-9]+")|<[\w.-]+:(?:c|v|is|f)[\s/>]')
+_FAST_ODD_RE = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]+[0-9]+")|<[\w.-]+:(?:c|v|is|f)[\s/>]|<!\[CDATA\[|<!--')
 _FAST_NO_VALUE_RE = re.compile(rb"<(?:/f>|f\b[^>]*/>)\s*(?:<v\s*/>\s*|<v>\s*</v>\s*)?</c>")
 # Walker: calamine matches elements by local name (any prefix), and the r/t attributes unprefixed.
 _P = rb"(?:[\w.-]+:)?"
 _ATTRS = rb"""((?:\s+[^\s=/>"']+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>"""
-_TOKEN_RE = re.compile(rb"<(/?)" + _P + rb"(row|c|v|is|f)" + _ATTRS)
+_OPAQUE = rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|"   # text to calamine, so skipped whole
+_TOKEN_RE = re.compile(_OPAQUE + rb"<(/?)" + _P + rb"(row|c|v|is|f)" + _ATTRS, re.S)
 _CSTART_RE = re.compile(rb"<" + _P + rb"c" + _ATTRS)
 _LAST_C_RE = re.compile(rb".*(<" + _P + rb"c[\s/>])", re.S)
 _CEND_RE = re.compile(rb"</" + _P + rb"c>")
@@ -381,14 +382,17 @@ class _Scan:
         for m in _FAST_NO_VALUE_RE.finditer(buf, 0, end):
             start = buf.rfind(b'<c r="', 0, m.start())
             t = (tag := _CSTART_RE.match(buf, start)) and _T_RE.search(tag[1])
-            if not (b"<v" in m[0] and t and t[1] not in _PLAIN_TYPES):  # <v/> under t="str" caches ""
-                self.formulas.setdefault(sheet, []).append(_ref_near(buf, start))
+            ref = _ref_near(buf, start) if start >= 0 else None
+            if ref and not (b"<v" in m[0] and t and t[1] not in _PLAIN_TYPES):  # <v/> in t="str" caches ""
+                self.formulas.setdefault(sheet, []).append(ref)
 
     def walk_xlsx(self, buf: bytes, end: int, sheet: str, ext: _Extent) -> None:
         """Place cells as calamine does. Its XML reader expands ``<x/>`` to ``<x></x>``, so an empty
         <c/> still moves the cursor, and an empty <is/>, or <v/> under t="str"/"d", is a value ("")."""
         for m in _TOKEN_RE.finditer(buf, 0, end):
             close, name, attrs, empty = m.groups()
+            if name is None:
+                continue
             if name == b"row":
                 if not close and (r := _R_RE.search(attrs)):
                     ext.row = int(r[2][:12]) - 1
@@ -540,12 +544,16 @@ def _biff_records(wb: bytes, pos: int):
 
 
 def _cell_cut(buf: bytes) -> int:
-    """Where to split a sheet buffer so that no cell is cut in two (the tail is carried over)."""
+    """Where to split a sheet buffer so that no cell, comment or CDATA is cut in two."""
+    cut = max(buf.rfind(b"<"), 0)
     if last := _LAST_C_RE.match(buf):
         tag = _CSTART_RE.match(buf, last.start(1))
         if tag is None or (not tag[2] and not _CEND_RE.search(buf, tag.end())):
-            return last.start(1)
-    return max(buf.rfind(b"<"), 0)
+            cut = last.start(1)
+    for opener, closer in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>")):
+        if (at := buf.rfind(opener)) > buf.rfind(closer):
+            cut = min(cut, at)
+    return cut
 
 
 def _ref_near(buf: bytes, pos: int) -> str | None:

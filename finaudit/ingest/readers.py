@@ -81,7 +81,9 @@ def read_book(path: Path, display: str, *, limits: Limits | None = None,
         book.format, book.formula_cells = check.format, check.formula_cells
     if check.format == "csv":
         return _read_csv(data, display, sha, path.stem, limits)
-    book.findings += [_problem_finding(display, p) for p in check.problems]
+    # IN05 (formulas without a saved value) is reported per cell by the ingest stage, for the
+    # ledger sheets only, where the row and column are known.
+    book.findings += [_problem_finding(display, p) for p in check.problems if p.code != "IN05"]
     if check.fatal:
         return book
     _read_spreadsheet(book, data, limits)

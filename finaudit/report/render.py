@@ -22,6 +22,22 @@ def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
 
 
+def _place(f) -> str:
+    return f"{f.sheet}!{f.column or ''}{f.row}" if f.row else (f.sheet or f.file or "")
+
+
+def _info_lines(findings: list) -> list[tuple[str, str, str]]:
+    lines = []
+    for code, group in groupby(sorted(findings, key=lambda f: f.code), key=lambda f: f.code):
+        group = list(group)
+        if len(group) == 1:
+            lines.append((code, _place(group[0]), group[0].message))
+        else:
+            places = "、".join(dict.fromkeys(_place(f) for f in group))
+            lines.append((code, f"{len(group)} 张表", f"{places}；例：{group[0].message}"))
+    return lines
+
+
 def render_human(report: Report, *, color: bool = False, width: int = 120) -> str:
     from rich.console import Console
     from rich.markup import escape
@@ -36,10 +52,13 @@ def render_human(report: Report, *, color: bool = False, width: int = 120) -> st
         console.print(f"[bold]{escape(clean_text(village))}[/bold]  {len(items)} 项")
         for severity, same in groupby(items, key=lambda f: f.severity):
             style = _STYLE[severity]
-            for f in same:
-                place = clean_text(f"{f.sheet}!{f.column or ''}{f.row}" if f.row else (f.sheet or f.file or ""))
-                console.print(f"  [{style}]{severity.label}[/{style}] {f.code} "
-                              f"{escape(place)}  {escape(clean_text(f.message))}")
+            if severity is Severity.INFO:  # notes such as "样本不足": one line per code, not per sheet
+                lines = _info_lines(list(same))
+            else:
+                lines = [(f.code, _place(f), f.message) for f in same]
+            for code, place, message in lines:
+                console.print(f"  [{style}]{severity.label}[/{style}] {code} "
+                              f"{escape(clean_text(place))}  {escape(clean_text(message))}")
     counts = report.summary()["by_severity"]
     files = len(report.inputs)
     sheets = sum(1 for i in report.inputs for s in i.sheets if s.kind)

@@ -36,6 +36,12 @@ def formula_safe(text: object) -> object:
     return text
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class OutputError(Exception):
     """The output cannot be written as asked (exit code 2)."""
 
@@ -66,6 +72,7 @@ def write_atomic(path: Path, data: bytes, *, make_parents: bool = False) -> None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the report is an ordinary file
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

@@ -70,8 +70,35 @@ def _balance_column(frame: pd.DataFrame) -> str | None:
 
 
 def _unreadable_rows(ledger, columns: tuple[str, ...]) -> set[int]:
-    """Rows where one of `columns` held a cell that could not be read (reported as SC02)."""
-    return {f.row for f in ledger.findings if f.code == "SC02" and f.key in columns and f.row}
+    """Rows where one of `columns` held a cell that could not be read (SC02, or IN05 — a formula
+    with no saved value — when it is reported at its cell)."""
+    rows: set[int] = set()
+    for f in ledger.findings:
+        if f.code in ("SC02", "IN05") and f.key in columns and f.row:
+            rows.add(f.row)
+            rows.update(f.evidence.get("rows", ()))  # IN05 groups a column's cells in one finding
+    return rows
+
+
+def _entries(ledger) -> pd.DataFrame:
+    """The ledger's frame with dates as they can be trusted for ordering and grouping.
+
+    In a voucher list the date is filled down a voucher's lines; a voucher whose own date could not
+    be read (impossible, or unreadable) must not inherit the previous voucher's date, so all its
+    lines are left undated here (LG07 / SC03 report the cell itself).
+    """
+    frame = ledger.frame
+    if ledger.kind != "vouchers" or "date" not in frame:
+        return frame
+    bad = frame["_row"].isin({f.row for f in ledger.findings if f.code == "SC03" and f.key == "date"})
+    if "date_issue" in frame:
+        bad |= frame["date_issue"].notna()
+    if not bad.any():
+        return frame
+    if "voucher" in frame:
+        run = (frame["voucher"] != frame["voucher"].shift()).cumsum()
+        bad = bad.groupby(run).transform("any")
+    return frame.assign(date=frame["date"].mask(bad))
 
 
 def _fen(value) -> int:
@@ -674,9 +701,12 @@ class VoucherGap(Rule):
     )
 
     def check(self, ledger, ctx):
-        parts = _voucher_parts(ledger.frame)
+        frame = _entries(ledger)
+        parts = _voucher_parts(frame)
         if parts.empty:
             return
+        # The book's first month (over all its entries): it may be an extract that starts mid-sequence.
+        first_month = frame.loc[frame["row_type"] == "txn", "date"].min().to_period("M")
         if ledger.kind != "vouchers":
             words = set()
             if ledger.kind in ("cash_journal", "cash_bank_journal"):
@@ -684,7 +714,6 @@ class VoucherGap(Rule):
             if ledger.kind in ("bank_journal", "cash_bank_journal"):
                 words |= set(ctx.params["bank_words"])
             parts = parts[parts["word"].isin(words)]
-        first_month = parts["month"].min() if not parts.empty else None
         parts = parts.assign(year=parts["month"].dt.year)
         for (word, _), group in parts.groupby(["word", "year"], sort=True):
             yield from self._gaps(ledger, ctx, word, group, first_month)
@@ -748,7 +777,7 @@ class VoucherDuplicate(Rule):
                   "重号可能掩盖重复记账或重复报销")
 
     def check(self, ledger, ctx):
-        frame = ledger.frame
+        frame = _entries(ledger)
         if "voucher" not in frame or "date" not in frame:
             return
         lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
@@ -800,7 +829,7 @@ class DateOrder(Rule):
                   "（ISA 240 A44）：关注补记、倒填日期等异常时间的会计分录")
 
     def check(self, ledger, ctx):
-        frame = ledger.frame
+        frame = _entries(ledger)
         if "date" not in frame:
             return
         lines = frame[(frame["row_type"] == "txn") & frame["date"].notna()]
@@ -837,8 +866,12 @@ class DateInvalid(Rule):
         if "date" not in frame:
             return
         if "date_issue" in frame:
-            bad = frame[frame["date_issue"].notna() & ~frame["row_type"].isin(NON_DATA)]
-            for _, line in bad.iterrows():
+            issue = frame["date_issue"]
+            bad = issue.notna() & ~frame["row_type"].isin(NON_DATA)
+            if ledger.kind == "vouchers" and "voucher" in frame:
+                # a voucher's lines share its date (and its problem): report it at the first line
+                bad &= (frame["voucher"] != frame["voucher"].shift()) | (issue != issue.shift())
+            for _, line in frame[bad].iterrows():
                 message = (f"日期无效：{line['date_issue']}；请对照原始凭证更正日期。")
                 yield ctx.finding(ledger, message, row=int(line["_row"]), column="date",
                                   voucher=line.get("voucher"), key="impossible",
@@ -846,6 +879,7 @@ class DateInvalid(Rule):
         year = ledger.year
         if not ctx.params["check_year"] or not year:
             return
+        frame = _entries(ledger)
         lines = frame[(frame["row_type"] == "txn") & frame["date"].notna()]
         outside = lines["date"].dt.year != year
         if ledger.kind == "vouchers" and "voucher" in lines:
