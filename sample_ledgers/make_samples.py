@@ -181,6 +181,21 @@ class Asset:
         return self.qty * self.unit_price
 
 
+@dataclass(frozen=True)
+class Plant:
+    """A seeded audit anomaly carried by one voucher (listed in expected.json): the finding it must
+    raise and where. `book` is the book it is reported in — a journal's account prefix ("101", "102",
+    "10201") or "vouchers" for the 序时账; `column` the canonical column the finding points at. A
+    day-level finding (CA01, CA02, CA05, EX08) sits on the day's last entry in that book, any other on
+    the voucher's own row."""
+
+    code: str
+    note: str
+    book: str
+    column: str
+    day_level: bool = False
+
+
 @dataclass
 class Voucher:
     date: dt.date
@@ -192,6 +207,7 @@ class Voucher:
     number: int = 0
     item: ArapItem | None = None
     contract: Contract | None = None
+    plant: Plant | None = None
 
 
 @dataclass
@@ -210,6 +226,7 @@ class Spec:
     second_bank: bool = False      # subsidies and works go through a second account (role bank2)
     combo: bool = False            # 西村: one voucher that both receives and pays cash (→ SC04 row)
     plant_100: bool = False        # 西村: a 100.00 cash payment, rendered as “壹佰元” (→ SC02)
+    plants: tuple[str, ...] = ()   # seeded audit anomalies by name (Builder._plant and the renderers)
 
 
 @dataclass
@@ -314,6 +331,8 @@ class Event:
     kind: str = ""
     item: ArapItem | None = None
     contract: Contract | None = None
+    plant: Plant | None = None
+    hold: int = 0                       # CA01 plant: takings kept in the safe this many workdays
 
 
 class Builder:
@@ -329,6 +348,10 @@ class Builder:
         self.plan: dict[dt.date, list[Event]] = defaultdict(list)
         self.used: set[int] = set()
         self.fund_bank = "bank2" if spec.second_bank else "bank"
+        # plants whose day and amount depend on the cash on hand, placed while simulating (南村)
+        self.red_from: dt.date | None = None     # CA02: a payment made before the cash was drawn
+        self.sit_from: dt.date | None = None     # CA05: a payment made out of the day's takings
+        self.hh: list[str] = list(spec.households)
 
     # -- helpers
     def day(self, month: int, lo: int = 1, hi: int = 31) -> dt.date:
@@ -377,9 +400,14 @@ class Builder:
             opening[self.roles["bank2"]] = self.amount(60000, 120000)
         opening[self.roles["capital"]] = -sum(opening.values())
         self._plan(hh, arap, contracts, assets)
+        if s.plants:
+            self._plant()
         vouchers = self._simulate(cash0)
+        assert self.red_from is None and self.sit_from is None, (s.name, "a cash plant found no day")
         vouchers += self._year_end(vouchers, assets)
         self._number(vouchers)
+        if s.plants:
+            self._plant_bookkeeping(vouchers)
         for item in arap:
             item.balance = item.opening + sum(
                 (ln.debit - ln.credit) * (1 if item.kind == "应收" else -1)
@@ -537,29 +565,33 @@ class Builder:
     def _simulate(self, cash: int) -> list[Voucher]:
         """Turn the plan into vouchers, day by day, keeping cash discipline: cash ≤ limit at day end,
         outflows covered by the day's opening cash plus withdrawals (no 坐支), takings deposited next
-        workday, withdrawals of distinct round amounts."""
+        workday, withdrawals of distinct round amounts. Seeded anomalies break exactly one of these
+        where planted: takings held for days (CA01), a payment before the withdrawal (CA02), a payment
+        out of the day's takings (CA05), an entry on a rest day (EX08)."""
         out: list[Voucher] = []
-        undeposited, recent_w = 0, []
+        undeposited, recent_w, held = 0, [], []   # held: (release day, amount) of takings kept back
         last_of_month = {d.month: d for d in self.days}
-        for i, d in enumerate(self.days):
+        posting = set(self.days)
+        days = sorted(posting | set(self.plan))   # a planted entry may fall on a rest day (EX08)
+        for i, d in enumerate(days):
             events = self.plan.get(d, [])
-            if undeposited:  # yesterday's takings go to the bank first thing
-                out.append(self._voucher(d, Event("将库存现金存入银行", [("bank", undeposited, 0),
-                                                                  ("cash", 0, undeposited)], kind="deposit")))
-                cash, undeposited = cash - undeposited, 0
-            pay = sum(c for e in events for r, _, c in e.lines if r == "cash")
-            if pay and cash - pay < 30_000:
-                # a round withdrawal that covers the payments, never lifts cash over the limit, and
-                # differs from every withdrawal of the last 30 days
-                w = -(-(self.rng.randint(2800, 3800) * 100 - (cash - pay)) // 10_000) * 10_000
-                w = max(100_000, min(w, 400_000, (CASH_LIMIT - 20_000 - cash) // 10_000 * 10_000))
-                while any(w == a and (d - wd).days <= 30 for wd, a in recent_w):
-                    w -= 10_000
-                assert w >= 100_000 and cash + w - pay >= 0, (self.s.name, d)
-                recent_w.append((d, w))
-                out.append(self._voucher(d, Event("提取备用金", [("cash", w, 0), ("bank", 0, w)], kind="withdraw")))
+            due = sum(a for r, a in held if r == d)
+            deposited = False
+            if d in posting and (undeposited or due):  # yesterday's takings go to the bank first thing
+                amount = undeposited + due
+                out.append(self._voucher(d, Event("将库存现金存入银行", [("bank", amount, 0),
+                                                                  ("cash", 0, amount)], kind="deposit")))
+                cash, undeposited, deposited = cash - amount, 0, True
+            if cash < 0:  # CA02 plant: yesterday's payment went out before the cash was drawn
+                w, voucher = self._withdraw(d, cash, cash, recent_w)
+                out.append(voucher)
                 cash += w
-            nxt = self.days[i + 1] if i + 1 < len(self.days) else None
+            pay = sum(c for e in events for r, _, c in e.lines if r == "cash")
+            if pay and cash - pay < 30_000 and d in posting:
+                w, voucher = self._withdraw(d, cash - pay, cash, recent_w)
+                out.append(voucher)
+                cash += w
+            nxt = days[i + 1] if i + 1 < len(days) else None
             for e in sorted(events, key=lambda e: sum(dr for r, dr, _ in e.lines if r in ("cash", "auto"))):
                 if any(r == "auto" for r, _, _ in e.lines):
                     amount = sum(dr for r, dr, _ in e.lines if r == "auto")
@@ -567,17 +599,78 @@ class Builder:
                                and d != last_of_month[d.month] and nxt and (nxt - d).days <= 3)
                     e.lines = [("cash" if by_cash else "bank", dr, cr) if r == "auto" else (r, dr, cr)
                                for r, dr, cr in e.lines]
+                if e.hold:  # CA01 plant: a rent taken in cash that lifts the safe to 6,300–7,300 元
+                    a = 0
+                    while not (amount_ok(a) and a not in self.used):
+                        a = self.rng.randrange(630_000, 730_000, 10) - cash
+                    self.used.add(a)
+                    e.lines = [("cash", a, 0), (e.lines[1][0], 0, a)]
+                    release = self.days[self.days.index(d) + e.hold]
+                    e.plant = Plant(e.plant.code, e.plant.note.format(amount=fmt(a), balance=fmt(cash + a),
+                                                                      release=f"{release.month}月{release.day}日"),
+                                    e.plant.book, e.plant.column, e.plant.day_level)
                 takings = sum(dr for r, dr, _ in e.lines if r == "cash")
                 cash += takings - sum(cr for r, _, cr in e.lines if r == "cash")
-                undeposited += takings
+                if e.hold:
+                    held.append((release, takings))
+                else:
+                    undeposited += takings
                 out.append(self._voucher(d, e))
-            assert 0 <= cash <= CASH_LIMIT, (self.s.name, d, cash)
+            if not events and d in posting and not deposited:
+                cash, undeposited = self._cash_plants(d, cash, undeposited, out)
+            red = out[-1].date == d and out[-1].plant is not None and out[-1].plant.code == "CA02"
+            assert 0 <= cash <= CASH_LIMIT + sum(a for r, a in held if r > d) or red, (self.s.name, d, cash)
         return out
+
+    def _withdraw(self, d: dt.date, short: int, cash: int, recent_w: list) -> tuple[int, Voucher]:
+        """A round withdrawal that covers the day (`short` = cash left after its payments), never lifts
+        cash over the limit, and differs from every withdrawal of the last 30 days."""
+        w = -(-(self.rng.randint(2800, 3800) * 100 - short) // 10_000) * 10_000
+        w = max(100_000, min(w, 400_000, (CASH_LIMIT - 20_000 - cash) // 10_000 * 10_000))
+        while any(w == a and (d - wd).days <= 30 for wd, a in recent_w):
+            w -= 10_000
+        assert w >= 100_000 and short + w >= 0, (self.s.name, d)
+        recent_w.append((d, w))
+        return w, self._voucher(d, Event("提取备用金", [("cash", w, 0), ("bank", 0, w)], kind="withdraw"))
+
+    def _cash_plants(self, d: dt.date, cash: int, undeposited: int, out: list[Voucher]) -> tuple[int, int]:
+        """On a quiet workday with little cash in the safe, place the 南村 plants whose amounts follow
+        from the cash on hand: a payment larger than the safe with no withdrawal (red balance, CA02),
+        and a payment larger than the safe made from the same day's takings (坐支, CA05)."""
+        hh = self.hh
+        if self.red_from and d >= self.red_from and cash < 55_000:
+            a = cash + self.rng.randrange(15_000, 40_000, 10)
+            if amount_ok(a) and a not in self.used:
+                self.used.add(a)
+                note = (f"库存现金仅{fmt(cash)}元时现金支付水管抢修材料费{fmt(a)}，当日未提现，日终余额红字"
+                        f"−{fmt(a - cash)}（方向记“贷”），次日才提取备用金")
+                out.append(self._voucher(d, Event(
+                    "支付村部自来水管道抢修材料费", [("admin_misc", a, 0), ("cash", 0, a)], f"{TOWN}五金店", "plant_red",
+                    plant=Plant("CA02", note, "101", "balance", day_level=True))))
+                self.red_from = None
+                return cash - a, undeposited
+        if self.sit_from and d >= self.sit_from and cash < 50_000 and not undeposited:
+            takings = self.amount(1100, 1600)
+            a = cash + self.rng.randrange(12_000, 30_000, 10)
+            if amount_ok(a) and a not in self.used:
+                self.used.add(a)
+                note = (f"日初库存{fmt(cash)}元、当日未提现，收取晒场场地费{fmt(takings)}后即支付晒场修补人工费"
+                        f"{fmt(a)}，其中{fmt(a - cash)}元出自当日收入（坐支），余款次日存行")
+                out.append(self._voucher(d, Event(
+                    f"收取{hh[3]}租用村集体晒场场地费", [("cash", takings, 0), ("op_income", 0, takings)], hh[3],
+                    "plant_sit_in")))
+                out.append(self._voucher(d, Event(
+                    f"支付{hh[4]}等2人晒场修补人工费", [("public", a, 0), ("cash", 0, a)], f"{hh[4]}等2人", "plant_sit",
+                    plant=Plant("CA05", note, "101", "credit", day_level=True))))
+                self.sit_from = None
+                cash += takings - a
+                return cash, undeposited + cash   # what is left of the takings goes to the bank tomorrow
+        return cash, undeposited
 
     def _voucher(self, d: dt.date, e: Event) -> Voucher:
         lines = [Line(self.roles[r], dr, cr) for r, dr, cr in e.lines]
         return Voucher(d, e.summary, lines, e.party, e.kind, self.rng.randint(1, 4), item=e.item,
-                       contract=e.contract)
+                       contract=e.contract, plant=e.plant)
 
     def _year_end(self, vouchers: list[Voucher], assets: list[Asset]) -> list[Voucher]:
         """Depreciation for the year, then close income and expense (5xx) into 本年收益 and 收益分配."""

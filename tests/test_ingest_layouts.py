@@ -227,3 +227,77 @@ def test_formula_without_saved_value_is_reported_at_its_cell(xlsx):
     formula = [(f.code, f.sheet, f.row, f.column) for f in report.findings if f.code == "IN05"]
     assert formula == [("IN05", "现金日记账", 4, "F")]
     assert not [f for f in report.findings if f.code == "LG01"]  # an unknown balance is no break
+
+
+def _ods(path, rows):
+    """A minimal OpenDocument spreadsheet (what WPS/LibreOffice save), written by hand."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    def cell(value):
+        if value in ("", None):
+            return "<table:table-cell/>"
+        if isinstance(value, (int, float)):
+            return (f'<table:table-cell office:value-type="float" office:value="{value}">'
+                    f"<text:p>{value}</text:p></table:table-cell>")
+        if isinstance(value, dt.datetime):
+            iso = value.date().isoformat()
+            return (f'<table:table-cell office:value-type="date" office:date-value="{iso}">'
+                    f"<text:p>{iso}</text:p></table:table-cell>")
+        return f'<table:table-cell office:value-type="string"><text:p>{escape(str(value))}</text:p></table:table-cell>'
+
+    body = "".join("<table:table-row>" + "".join(cell(v) for v in row) + "</table:table-row>" for row in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="现金日记账">'
+        f"{body}</table:table></office:spreadsheet></office:body></office:document-content>")
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_ods_from_wps_or_libreoffice(tmp_path):
+    rows = [
+        ["东村2023年现金日记账"],
+        ["日期", "凭证号", "摘要", "借方", "贷方", "余额"],
+        [D(2023, 1, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 3, 5), "记-1", "收张建国承包费", 1200, "", 2200],
+        [D(2023, 3, 6), "记-2", "购办公用品", "", 345.6, 1854.4],
+        [D(2023, 4, 3), "记-1", "存入银行", "", 800, 1054.4],
+        [D(2023, 4, 3), "记-2", "收李秀英租金", 12345.6, "", 13400],
+    ]
+    report = api.audit(_ods(tmp_path / "东村.ods", rows))
+    assert report.inputs[0].format == "ods"
+    assert canonical(report) == EXPECTED
+    assert list(report.ledgers[0].transactions["_row"]) == [4, 5, 6, 7]
+    assert quality(report) == []
+
+
+@pytest.mark.parametrize("raw, normal", [
+    ("记-12", "记-12"), ("记 - 12", "记-12"), ("记12", "记-12"), ("现付3", "现付-3"),
+    ("付字第3号", "付-3"), ("银收-7", "银收-7"), (12, "12"), (12.0, "12"), ("记字第012号", "记-12"),
+    ("", None), (None, None),
+])
+def test_voucher_numbers_are_normalised(raw, normal):
+    from finaudit.ingest.ledger import normalise_voucher
+
+    assert normalise_voucher(raw) == normal
+
+
+def test_voucher_word_and_number_columns_join(xlsx):
+    rows = [["东村2023年现金日记账"], ["日期", "字", "号", "摘要", "借方", "贷方", "余额"],
+            [D(2023, 1, 1), "", "", "上年结转", "", "", 1000],
+            [D(2023, 3, 5), "现收", 3, "收承包费", 200, "", 1200]]
+    ledger = api.audit(xlsx("东村.xlsx", {"现金日记账": rows})).ledgers[0]
+    assert list(ledger.transactions["voucher"]) == ["现收-3"]

@@ -212,11 +212,13 @@ def test_cells_without_r_are_placed_as_calamine_places_them(tmp_path):
     assert CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python() == [[1.0]]
 
 
+HIDING_ROWS = ('<row><c><v>1</v></c></row><!-- <c r="A1" x=" --><row r="1048576"><c r="XFD1048576" y=">">'
+               '<v>1</v></c></row><row><c t="inlineStr"><is><t><![CDATA[<c r="B9" q="]]></t></is></c></row>')
+
+
 def test_comments_and_cdata_cannot_hide_a_cell(tmp_path):
     # an unbalanced quote inside a comment must not swallow the real far cell that follows it
-    rows = ('<row><c><v>1</v></c></row><!-- <c r="A1" x=" --><row r="1048576"><c r="XFD1048576" y=">">'
-            '<v>1</v></c></row><row><c t="inlineStr"><is><t><![CDATA[<c r="B9" q="]]></t></is></c></row>')
-    result = check(xlsx_with_sheet(tmp_path, rows))
+    result = check(xlsx_with_sheet(tmp_path, HIDING_ROWS))
     assert [(p.code, p.cell) for p in result.problems] == [("IN06", "XFD1048576")]
 
 
@@ -445,6 +447,8 @@ def test_results_do_not_depend_on_chunk_boundaries(tmp_path, monkeypatch, chunk)
     monkeypatch.setattr(pf, "_CHUNK", chunk)
     assert check(xlsx_with_sheet(tmp_path, rows, name="y.xlsx")) == expected
     assert len(expected.formula_cells["Sheet1"]) == 29 and expected.problems[0].cell == "D900000"
+    hidden = check(xlsx_with_sheet(tmp_path, HIDING_ROWS, name="z.xlsx"))
+    assert [(p.code, p.cell) for p in hidden.problems] == [("IN06", "XFD1048576")]
 
 
 def test_a_100k_row_sheet_is_fast(tmp_path):

@@ -211,7 +211,10 @@ def load_ruleset(ref: str | Path | None = None) -> RuleSet:
             raise layer.fail(("extends",), "应为规则包名称或路径")
         if len(chain) > MAX_EXTENDS:
             raise layer.fail(("extends",), f"extends 链超过 {MAX_EXTENDS} 层")
-        layer = _read_layer(parent, layer.folder)
+        try:
+            layer = _read_layer(parent, layer.folder)
+        except PackError as exc:
+            raise layer.fail(("extends",), str(exc)) from None
     return _resolve(list(reversed(chain)))
 
 
