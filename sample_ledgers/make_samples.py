@@ -562,6 +562,114 @@ class Builder:
             add(self.days[-1], "购买村部卫生保洁用品", [("admin_misc", 10_000, 0), ("cash", 0, 10_000)],
                 f"{TOWN}日杂店", "plant100")
 
+    def _plant(self) -> None:
+        """Seeded audit anomalies (expected.json): business done against the rules but booked
+        faithfully, so the books still agree with each other and only the planted rule fires."""
+        s, y, add, day, amt, plants, hh = self.s, self.s.year, self.add, self.day, self.amount, self.s.plants, self.hh
+
+        def fixed(fen: int) -> int:  # an amount the story fixes (680.00, 9,950.00, 8,000.00 …)
+            assert fen not in self.used, (s.name, fen)
+            self.used.add(fen)
+            return fen
+
+        def after(d: dt.date, days: int) -> dt.date:  # the first posting day at least `days` later
+            return next(x for x in self.days if (x - d).days >= days)
+
+        if "cigarettes" in plants:   # 西村 EX01
+            a = fixed(46_000)
+            add(day(4, 10, 21), "购买香烟两条（镇检查组来村检查时用）", [("admin_misc", a, 0), ("cash", 0, a)],
+                f"{TOWN}百货商店", "plant_smoke",
+                plant=Plant("EX01", f"摘要写明“购买香烟两条”，现金支付{fmt(a)}：烟酒属禁止列支的非生产性开支",
+                            "101", "summary"))
+        if "dup_reimburse" in plants:   # 西村 EX04
+            a, first = fixed(68_000), day(6, 5, 12)
+            second, what = after(first, 14), f"报销{s.preparer}赴县参加农经业务培训差旅费"
+            note = (f"同一事由“{what}”{fmt(a)}在{first.month}月{first.day}日、{second.month}月{second.day}日"
+                    f"以不同凭证两次现金报销（相隔{(second - first).days}天），疑为重复报销")
+            for d, plant in ((first, Plant("EX04", note, "101", "credit")), (second, None)):
+                add(d, what, [("admin_misc", a, 0), ("cash", 0, a)], s.preparer, "plant_dup", plant=plant)
+        if "split_works" in plants:   # 西村 CA04
+            party, first = f"{TOWN}兴旺建筑队", day(10, 9, 20)
+            second, a1, a2 = after(first, 3), amt(6200, 7400), amt(4300, 5600)
+            note = (f"村部围墙修缮工程款拆成两期付给{party}：{first.month}月{first.day}日{fmt(a1)}、"
+                    f"{second.month}月{second.day}日{fmt(a2)}，每笔低于10,000元、合计{fmt(a1 + a2)}，"
+                    "规避村民代表会议决议")
+            for d, a, stage, plant in ((first, a1, "一", Plant("CA04", note, "102", "credit")),
+                                       (second, a2, "二", None)):
+                add(d, f"支付{party}村部围墙修缮工程款（第{stage}期）", [("public", a, 0), ("bank", 0, a)], party,
+                    "plant_split", plant=plant)
+        if "red_cash" in plants:   # 南村 CA02, placed while simulating
+            self.red_from = dt.date(y, 5, 1)
+        if "sitting" in plants:   # 南村 CA05, placed while simulating
+            self.sit_from = dt.date(y, 9, 1)
+        if "no_resolution" in plants:   # 南村 EX03
+            party, a = f"{TOWN}鑫达建筑队", amt(11500, 14500)
+            add(day(7, 10, 25), f"支付{party}村小学操场平整工程款", [("public", a, 0), ("bank", 0, a)], party,
+                "plant_works", plant=Plant("EX03", f"支付村小学操场平整工程款{fmt(a)}，达到民主决策金额10,000元，"
+                                                  "摘要未写村民代表会议决议", "102", "credit"))
+        if "below_threshold" in plants:   # 南村 EX06
+            a = fixed(995_000)
+            add(day(8, 5, 25), "支付村部屋面防水维修工程款", [("admin_misc", a, 0), ("bank", 0, a)],
+                f"{TOWN}雨虹防水工程部", "plant_roof",
+                plant=Plant("EX06", f"支付村部屋面防水维修工程款{fmt(a)}，比民主决策金额10,000元只少50元",
+                            "102", "credit"))
+        if "hold_cash" in plants:   # 北村 CA01: the amount follows from the cash on hand that day
+            d = day(6, 5, 13)
+            note = ("收取仓库租金现金{amount}后未按规定次日存行，库存现金升至{balance}，超过限额5,000元，"
+                    "连续数日，至{release}才存入银行")
+            add(d, f"收取{TOWN}绿源农业合作社租用村集体仓库租金", [("cash", 1, 0), ("op_income", 0, 1)],
+                f"{TOWN}绿源农业合作社", "plant_hold", hold=4,
+                plant=Plant("CA01", note, "101", "balance", day_level=True))
+            a = amt(120, 260)
+            add(after(d, 2), "支付村部饮水机维修费", [("admin_misc", a, 0), ("cash", 0, a)], f"{TOWN}家电维修部",
+                "plant_hold_pay")
+        if "round_amount" in plants:   # 北村 EX07 (no bank journal: seen in the 序时账)
+            party, a = f"{TOWN}绿苑苗木场", fixed(800_000)
+            add(day(3, 13, 24), f"支付{party}村文化广场绿化苗木款", [("public", a, 0), ("bank", 0, a)], party,
+                "plant_round", plant=Plant("EX07", f"支付绿化苗木款{fmt(a)}，为1,000元的整倍数（未附苗木清单与结算单）",
+                                           "vouchers", "debit"))
+        if "cash_materials" in plants:   # 中心村 CA03
+            a = fixed(150_000)
+            add(day(4, 8, 26), "购买村部围墙维修材料（水泥、砂石）", [("admin_misc", a, 0), ("cash", 0, a)],
+                f"{TOWN}建材店", "plant_materials",
+                plant=Plant("CA03", f"以现金支付维修材料款{fmt(a)}，达到现金支付上限1,000元，应转账结算", "101", "credit"))
+        if "sunday" in plants:   # 中心村 EX08
+            d, a = dt.date(y, 7, 14), amt(280, 460)
+            assert d.weekday() == 6 and not is_workday(d)
+            add(d, "支付防汛抢险临时用工误工费", [("public", a, 0), ("cash", 0, a)], f"{hh[2]}等4人", "plant_sunday",
+                plant=Plant("EX08", f"{d.isoformat()}是星期日（不是调休上班日），当天记账支付误工费{fmt(a)}",
+                            "101", "date", day_level=True))
+        if "banquet" in plants:   # 中心村 EX01
+            party, a = f"{TOWN}悦来酒家", amt(1800, 2900)
+            add(day(9, 2, 27), "支付镇检查组来村检查工作宴请餐费", [("admin_misc", a, 0), ("bank", 0, a)], party,
+                "plant_banquet", plant=Plant("EX01", f"摘要写明“宴请”，转账支付{party}餐费{fmt(a)}：公款宴请属禁止列支的"
+                                                    "非生产性开支", "10201", "summary"))
+        if "wage_outlier" in plants:   # 中心村 ST02: one month's wage far above the other eleven
+            e = next(e for d in sorted(self.plan) for e in self.plan[d] if e.kind == "wage" and d.month == 11)
+            a = amt(6600, 7400)
+            e.lines = [("admin_clean", a, 0), ("bank", 0, a)]
+            e.plant = Plant("ST02", f"保洁员11月工资转账{fmt(a)}，约为其余11个月（1,800—2,150元）的3.5倍", "10201",
+                            "credit")
+
+    def _plant_bookkeeping(self, vouchers: list[Voucher]) -> None:
+        """Plants on numbered vouchers (北村 序时账): a voucher number skipped (LG04) and an expense
+        voucher with no attachment (EX02)."""
+        if "skip_number" in self.s.plants:
+            august = [v for v in vouchers if v.date.month == 8]
+            for v in august[6:]:
+                v.number += 1
+            after = august[6]
+            assert after.plant is None
+            n = after.number
+            after.plant = Plant("LG04", f"序时账8月凭证号从记-{n - 2}直接跳到记-{n}，缺记-{n - 1}号（跳号）",
+                                "vouchers", "voucher")
+        if "no_attachment" in self.s.plants:
+            board = next(v for v in vouchers if v.kind == "board")
+            assert board.plant is None
+            board.attachments = 0
+            board.plant = Plant("EX02", f"“{board.summary}”支出{fmt(board.lines[0].debit)}，附件张数为0（无发票，"
+                                        "白条入账）", "vouchers", "attachments")
+
     def _simulate(self, cash: int) -> list[Voucher]:
         """Turn the plan into vouchers, day by day, keeping cash discipline: cash ≤ limit at day end,
         outflows covered by the day's opening cash plus withdrawals (no 坐支), takings deposited next
@@ -710,36 +818,59 @@ class Builder:
 
 
 # ---------------------------------------------------------------- model checks (audit-clean)
+IOU_WORDS = ("白条", "收条", "借条", "欠条", "无发票")
+LINTED = {"LG04", "CA01", "CA02", "CA03", "CA04", "CA05", "EX01", "EX02", "EX03", "EX04", "EX06", "EX07", "EX08"}
+
+
 def lint_clean(v: Village) -> None:
-    """Assert the model is clean by the audit rules of DESIGN.md §7, so the samples' only findings are
-    the planted ones. Raises AssertionError naming the voucher at fault."""
-    who = v.name
+    """Assert the model is clean by the audit rules of DESIGN.md §7 except for its seeded anomalies:
+    every departure found here must be a planted one (a voucher's `plant`, on that voucher's day) and
+    every planted one must be found, so the samples' only findings are the planted ones."""
+    who, found = v.name, set()
     for vch in v.vouchers:
         assert sum(x.debit for x in vch.lines) == sum(x.credit for x in vch.lines), (who, vch.summary)
-        assert is_workday(vch.date), (who, vch.date)
+        if not is_workday(vch.date):
+            found.add(("EX08", vch.date))
         text = vch.summary + vch.party
-        assert not any(w in text for w in BANNED_WORDS), (who, text)
+        if any(w in text for w in IOU_WORDS) or (vch.attachments == 0 and vch.kind not in ("deposit", "withdraw")):
+            found.add(("EX02", vch.date))
+        elif any(w in text for w in BANNED_WORDS):
+            assert not any(w in text for w in ("招待", "茶叶", "水果")), (who, text)  # no plant for these
+            found.add(("EX01", vch.date))
         for ln in vch.lines:
-            assert amount_ok(ln.debit + ln.credit), (who, vch.summary, ln)
+            if not amount_ok(ln.debit + ln.credit):
+                found.add(("EX07" if (ln.debit + ln.credit) % 100_000 == 0 else "EX06", vch.date))
     dates = [x.date for x in v.vouchers]
     assert dates == sorted(dates), who
     for m in range(1, 13):
         nums = [x.number for x in v.vouchers if x.date.month == m]
-        assert nums == list(range(1, len(nums) + 1)), (who, m)
-    # cash: 0 ≤ balance ≤ limit on every row, payments < 1,000, outflows ≤ opening + withdrawals (no 坐支)
+        assert nums == sorted(nums) and len(set(nums)) == len(nums) and (not nums or nums[0] == 1), (who, m)
+        for x, prev in zip([x for x in v.vouchers if x.date.month == m][1:], nums):
+            if x.number != prev + 1:
+                found.add(("LG04", x.date))
+    # cash, day by day: 0 ≤ end-of-day balance ≤ limit (one finding per run of days, CA01/CA02),
+    # payments < 1,000 (CA03), outflows ≤ opening + withdrawals (no 坐支, CA05)
     opening, entries = journal(v, "101")
     by_day: dict[dt.date, list[Entry]] = defaultdict(list)
     for e in entries:
         by_day[e.voucher.date].append(e)
-        assert 0 <= e.balance <= CASH_LIMIT, (who, e.voucher.summary)
-        if e.credit and e.voucher.kind != "deposit":
-            assert e.credit < CASH_PAYMENT_MAX, (who, e.voucher.summary)
-    day_open = opening
+        if e.credit and e.voucher.kind != "deposit" and e.credit >= CASH_PAYMENT_MAX:
+            found.add(("CA03", e.voucher.date))
+    day_open, over, red = opening, False, False
     for d, es in sorted(by_day.items()):
-        assert es[-1].balance <= CASH_LIMIT, (who, d)
+        end = es[-1].balance
+        if end > CASH_LIMIT and not over:
+            found.add(("CA01", d))
+        if end < 0 and not red:
+            found.add(("CA02", d))
+        over, red = end > CASH_LIMIT, end < 0
+        assert all(e.balance <= CASH_LIMIT for e in es) or over, (who, d)
         withdrawn = sum(e.debit for e in es if e.voucher.kind == "withdraw")
-        assert sum(e.credit for e in es) <= day_open + withdrawn, (who, d, "坐支")
-        day_open = es[-1].balance
+        if sum(e.credit for e in es) > max(day_open, 0) + withdrawn:
+            assert red or any(e.debit for e in es if e.voucher.kind != "withdraw"), (who, d)
+            if not red:
+                found.add(("CA05", d))
+        day_open = end
     for code in {ln.code for x in v.vouchers for ln in x.lines if ln.code.startswith("102")}:
         assert all(e.balance >= 0 for e in journal(v, code)[1]), (who, code)
     # payments: duplicates (EX04), splits (CA04), resolutions (EX03)
@@ -747,21 +878,25 @@ def lint_clean(v: Village) -> None:
                 if ln.credit and ln.code[:3] in ("101", "102") and x.kind != "close"]
     for i, (a, amt_a) in enumerate(outflows):
         key_a = {a.party, a.kind} - {""}
-        if amt_a >= 1_000_000:
-            assert "决议" in a.summary, (who, a.summary)
+        if amt_a >= 1_000_000 and "决议" not in a.summary:
+            found.add(("EX03", a.date))
         window = [(b, amt_b) for b, amt_b in outflows[i + 1:]
                   if (b.date - a.date).days <= 30 and key_a & ({b.party, b.kind} - {""})]
-        for b, amt_b in window:
-            assert not (amt_a == amt_b and amt_a >= 10_000), (who, "EX04", a.summary, b.summary)
+        if any(amt_a == amt_b and amt_a >= 10_000 for b, amt_b in window):
+            found.add(("EX04", a.date))
         near = [amt_a] + [amt_b for b, amt_b in window if (b.date - a.date).days <= 7]
         for limit in (CASH_PAYMENT_MAX, 1_000_000, 10_000_000):
             below = [x for x in near if x < limit]
-            assert not (len(below) >= 2 and sum(below) >= limit), (who, "CA04", a.summary, near)
+            if len(below) >= 2 and sum(below) >= limit:
+                found.add(("CA04", a.date))
     for item in v.arap:
         assert not (item.kind == "应收" and item.party_type == "干部"), who
         assert item.origin >= dt.date(v.year - 2, 1, 1), (who, item.party)
     for c in v.contracts:
         assert c.received == c.annual and (c.end - dt.date(v.year, 12, 31)).days > 90, (who, c.party)
+    planted = {(x.plant.code, x.date) for x in v.vouchers if x.plant and x.plant.code in LINTED}
+    assert found == planted, (who, "not planted:", sorted(found - planted), "planted, not found:",
+                              sorted(planted - found))
 
 
 # ---------------------------------------------------------------- xlsx helpers
@@ -828,6 +963,36 @@ def save_xlsx(wb: openpyxl.Workbook, path: Path) -> None:
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
             dst.writestr(entry, data)
+
+
+# ---------------------------------------------------------------- seeded anomalies in the written books
+def plant_faults(book: str, written: list[tuple[Voucher, int]], columns: dict[str, str], where: dict,
+                 dateless: set[int] = frozenset()) -> list[dict]:
+    """expected.json entries for the model plants reported in `book`, at the rows just written:
+    `written` is (voucher, row) for every entry row of the sheet, `columns` maps canonical columns
+    to the sheet's letters, `dateless` holds rows whose date the reader cannot take (planted SC
+    faults), which a day-level rule does not see."""
+    out, seen = [], set()
+    for vch, row in written:
+        p = vch.plant
+        if p is None or p.book != book or id(vch) in seen:
+            continue
+        seen.add(id(vch))
+        if p.day_level:
+            row = max(r for x, r in written if x.date == vch.date and r not in dateless)
+        out.append({**where, "row": row, "column": columns[p.column], "code": p.code, "note": p.note})
+    return out
+
+
+def swap_digits(fen: int) -> int:
+    """A typing slip: two adjacent digits of the whole-yuan part swapped (3,482.60 → 3,842.60), the
+    pair nearest the middle that differs."""
+    whole, cents = divmod(fen, 100)
+    digits = list(str(whole))
+    pairs = sorted(range(len(digits) - 1), key=lambda k: abs(k + 0.5 - len(digits) / 2))
+    k = next(k for k in pairs if digits[k] != digits[k + 1] and (k or digits[k + 1] != "0"))
+    digits[k], digits[k + 1] = digits[k + 1], digits[k]
+    return int("".join(digits)) * 100 + cents
 
 
 # ---------------------------------------------------------------- 东村: one workbook, formal layout

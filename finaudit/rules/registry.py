@@ -1,7 +1,7 @@
 """The rule registry: every built-in rule, from an explicit list per family module.
 
 Nothing registers itself by side effect: each family module exports `RULES`, a tuple of its rule
-classes, and this module concatenates them in catalogue order (DESIGN.md §7). Codes are checked to be
+classes, and this module concatenates them and puts them in catalogue order (DESIGN.md §7). Codes are checked to be
 unique when the registry is first built.
 """
 
@@ -11,7 +11,8 @@ from functools import cache
 
 from finaudit.rules.base import Rule
 
-_FAMILIES = ("ledger", "cash", "expense", "stats")
+_FAMILIES = ("ledger", "books", "reconcile", "cash", "expense", "assets", "stats")
+_ORDER = ("LG", "CA", "EX", "AR", "AS", "ST")  # DESIGN.md §7
 
 
 @cache
@@ -21,6 +22,7 @@ def all_rules() -> tuple[type[Rule], ...]:
     rules: list[type[Rule]] = []
     for family in _FAMILIES:
         rules.extend(importlib.import_module(f"finaudit.rules.{family}").RULES)
+    rules.sort(key=lambda r: (_ORDER.index(r.code[:2]), r.code))
     codes = [r.code for r in rules]
     duplicates = {c for c in codes if codes.count(c) > 1}
     if duplicates:

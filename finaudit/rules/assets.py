@@ -1,0 +1,3 @@
+"""assets rules: filled in by the whole-village audit work (issue 4)."""
+
+RULES = ()

@@ -1,0 +1,3 @@
+"""reconcile rules: filled in by the whole-village audit work (issue 4)."""
+
+RULES = ()
