@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
+import pandas as pd
+
 from finaudit.findings import Finding, Severity
 
 PARAM_TYPES = ("money", "int", "float", "str", "bool", "list[str]", "list[date]")
@@ -130,47 +132,35 @@ class RuleContext:
             regulation=self.rule.regulation, evidence=evidence or {}, key=key)
 
 
-def _clean(value: Any) -> str | None:
+def _missing(value: Any) -> bool:
+    """None, NaN, NaT or pd.NA (a scalar cell with no value)."""
     if value is None:
-        return None
+        return True
     try:
-        import pandas as pd
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar
+        return False
 
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
+
+def _clean(value: Any) -> str | None:
+    return None if _missing(value) else str(value)
 
 
 def _as_date(value: Any) -> _dt.date | None:
-    if value is None:
+    if _missing(value):
         return None
     if isinstance(value, _dt.datetime):
         return value.date()
     if isinstance(value, _dt.date):
         return value
     try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
         return pd.Timestamp(value).date()
     except (TypeError, ValueError):
         return None
 
 
 def _as_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    try:
-        import pandas as pd
-
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return int(value)
+    return None if _missing(value) else int(value)
 
 
 class Rule:
