@@ -1,12 +1,20 @@
-"""Make the sample village ledgers in sample_ledgers/: a realistic test bed for the finaudit reader.
+"""Make the sample village ledgers in sample_ledgers/: a realistic test bed for the finaudit reader
+and rules.
 
 Run from the repository root:  python sample_ledgers/make_samples.py
 
 The script first builds one consistent *village model* per village (opening balances, double-entry
 vouchers for the fiscal year, fixed assets, receivables/payables, contracts), then renders each model
-into a different spreadsheet *layout family* from ../shared/LEDGER_FORMATS.md, plants a few
-deliberate data-quality faults (listed in expected.json), and finally re-opens the files it wrote and
-asserts the bookkeeping invariants, so the generator can never silently produce inconsistent books.
+into a different spreadsheet *layout family* from ../shared/LEDGER_FORMATS.md, and finally re-opens
+the files it wrote and asserts the bookkeeping invariants, so the generator can never silently
+produce inconsistent books. A sixth village, 后山村, is a cash book alone, of made-up amounts.
+
+Deliberate faults, all listed in expected.json: data-quality faults the reader must report (SC), and
+seeded audit anomalies, one or more per audit rule — business done against the rules but booked
+faithfully in the model (a 1,500 元 cash payment, 坐支, a payment split in two …; `Spec.plants`,
+`Builder._plant`), and bookkeeping slips made only in one written book (a mistyped balance or
+本月合计, a skipped or reused voucher number, an entry posted late, 2月31日). `lint_clean` asserts
+that the model breaks the rules exactly where a plant says so and nowhere else; 东村 carries none.
 
 Everything is deterministic: fixed random seeds, fixed workbook timestamps and fixed zip entry times,
 so re-running gives byte-identical files. Money is integer 分 throughout; floats appear only in the
@@ -19,6 +27,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import random
 import re
 import unicodedata
@@ -626,7 +635,7 @@ class Builder:
         if "round_amount" in plants:   # 北村 EX07 (no bank journal: seen in the 序时账)
             party, a = f"{TOWN}绿苑苗木场", fixed(800_000)
             add(day(3, 13, 24), f"支付{party}村文化广场绿化苗木款", [("public", a, 0), ("bank", 0, a)], party,
-                "plant_round", plant=Plant("EX07", f"支付绿化苗木款{fmt(a)}，为1,000元的整倍数（未附苗木清单与结算单）",
+                "plant_round", plant=Plant("EX07", f"支付绿化苗木款{fmt(a)}，整千元（1,000元的整倍数），不像按苗木数量、单价结算的金额",
                                            "vouchers", "debit"))
         if "cash_materials" in plants:   # 中心村 CA03
             a = fixed(150_000)
@@ -656,9 +665,10 @@ class Builder:
         voucher with no attachment (EX02)."""
         if "skip_number" in self.s.plants:
             august = [v for v in vouchers if v.date.month == 8]
-            for v in august[6:]:
+            k = len(august) // 2
+            for v in august[k:]:
                 v.number += 1
-            after = august[6]
+            after = august[k]
             assert after.plant is None
             n = after.number
             after.plant = Plant("LG04", f"序时账8月凭证号从记-{n - 2}直接跳到记-{n}，缺记-{n - 1}号（跳号）",
@@ -708,8 +718,8 @@ class Builder:
                     e.lines = [("cash" if by_cash else "bank", dr, cr) if r == "auto" else (r, dr, cr)
                                for r, dr, cr in e.lines]
                 if e.hold:  # CA01 plant: a rent taken in cash that lifts the safe to 6,300–7,300 元
-                    a = 0
-                    while not (amount_ok(a) and a not in self.used):
+                    a = self.rng.randrange(630_000, 730_000, 10) - cash
+                    while not amount_ok(a) or a in self.used:
                         a = self.rng.randrange(630_000, 730_000, 10) - cash
                     self.used.add(a)
                     e.lines = [("cash", a, 0), (e.lines[1][0], 0, a)]
@@ -726,7 +736,7 @@ class Builder:
                 out.append(self._voucher(d, e))
             if not events and d in posting and not deposited:
                 cash, undeposited = self._cash_plants(d, cash, undeposited, out)
-            red = out[-1].date == d and out[-1].plant is not None and out[-1].plant.code == "CA02"
+            red = bool(out) and out[-1].date == d and out[-1].plant is not None and out[-1].plant.code == "CA02"
             assert 0 <= cash <= CASH_LIMIT + sum(a for r, a in held if r > d) or red, (self.s.name, d, cash)
         return out
 
@@ -746,8 +756,8 @@ class Builder:
         from the cash on hand: a payment larger than the safe with no withdrawal (red balance, CA02),
         and a payment larger than the safe made from the same day's takings (坐支, CA05)."""
         hh = self.hh
-        if self.red_from and d >= self.red_from and cash < 55_000:
-            a = cash + self.rng.randrange(15_000, 40_000, 10)
+        if self.red_from and d >= self.red_from and cash < 80_000:
+            a = cash + self.rng.randrange(12_000, 95_000 - cash, 10)
             if amount_ok(a) and a not in self.used:
                 self.used.add(a)
                 note = (f"库存现金仅{fmt(cash)}元时现金支付水管抢修材料费{fmt(a)}，当日未提现，日终余额红字"
@@ -757,9 +767,9 @@ class Builder:
                     plant=Plant("CA02", note, "101", "balance", day_level=True))))
                 self.red_from = None
                 return cash - a, undeposited
-        if self.sit_from and d >= self.sit_from and cash < 50_000 and not undeposited:
+        if self.sit_from and d >= self.sit_from and cash < 80_000 and not undeposited:
             takings = self.amount(1100, 1600)
-            a = cash + self.rng.randrange(12_000, 30_000, 10)
+            a = cash + self.rng.randrange(12_000, 95_000 - cash, 10)
             if amount_ok(a) and a not in self.used:
                 self.used.add(a)
                 note = (f"日初库存{fmt(cash)}元、当日未提现，收取晒场场地费{fmt(takings)}后即支付晒场修补人工费"
@@ -1114,13 +1124,14 @@ def trial_balance_sheet(ws, v: Village, *, ytd: bool, entity: str, subtotals: bo
     widths(ws, 12, 22, *[15] * (ncols - 2))
 
 
-def voucher_list_sheet(ws, v: Village, headers: list[str], *, serial_dates: bool) -> None:
+def voucher_list_sheet(ws, v: Village, headers: list[str], *, serial_dates: bool) -> list[tuple[Voucher, int]]:
     """序时账, software-export style: date, number, preparer (and attachments) only on a voucher's first
     line. `serial_dates` writes dates as bare Excel serial numbers (45123), as some exports do."""
     title_row(ws, 1, f"{v.name}{v.year}年序时账", len(headers), 16)
     header_row(ws, 2, headers)
-    r, total = 3, [0, 0]
+    r, total, written = 3, [0, 0], []
     for vch in v.vouchers:
+        written.append((vch, r))
         for k, ln in enumerate(vch.lines):
             date = (vch.date - dt.date(1899, 12, 30)).days if serial_dates else vch.date
             head = [date, f"记-{vch.number}"] if k == 0 else [None, None]
@@ -1131,6 +1142,7 @@ def voucher_list_sheet(ws, v: Village, headers: list[str], *, serial_dates: bool
             r += 1
     put_row(ws, r, [None, None, "合计", None, None, total[0] / 100, total[1] / 100], {6, 7}, bold=True)
     widths(ws, 12, 9, 44, 10, 22, 14, 14, 8, 8)
+    return written
 
 
 def assets_sheet(ws, v: Village) -> None:
@@ -1190,7 +1202,9 @@ def cn_number(n: int) -> str:
 
 def render_xicun(v: Village, path: Path) -> list[dict]:
     """西村.xlsx — hand-typed cash and bank journals: text dates/amounts in mixed forms, 过次页/承前页 page
-    carries with repeated headers, blank rows, a 合计 footer and a signature line. Three planted faults."""
+    carries with repeated headers, blank rows, a 合计 footer and a signature line. Planted: three
+    unreadable cells (SC02/SC03/SC04), a mistyped balance (LG01), a date that does not exist (LG07),
+    and the model's seeded anomalies (EX01, EX04, CA04)."""
     wb, faults = new_workbook(), []
     for prefix, kind in (("101", "现金日记账"), ("102", "银行存款日记账")):
         faults += hand_typed_journal(wb.create_sheet(kind), v, prefix, kind, random.Random(v.spec.seed + len(kind)))
@@ -1226,6 +1240,23 @@ def hand_typed_journal(ws, v: Village, prefix: str, kind: str, rng: random.Rando
             rows.append((e, e.debit, e.credit))
     r, used, ytd, faults, last_carry, march_done = 4, 3, [0, 0], [], 0, False
     where = {"file": "西村.xlsx", "sheet": kind}
+    written, dateless = [], set()
+    balance_slip = date_slip = None
+    if prefix == "101" and "balance_typo" in v.spec.plants:
+        # LG01: a balance mistyped on a day's earlier entry (the day's last balance, which the cash
+        # rules read, stays right); the next entry carries on from the true balance
+        same_day = [k for k in range(len(rows) - 1) if rows[k][0].voucher.date == rows[k + 1][0].voucher.date]
+        balance_slip = next(rows[k][0] for k in same_day if rows[k][0].voucher.date.month >= 7
+                            and rows[k][0].balance >= 100_000 and not rows[k][0].voucher.plant)
+    if prefix == "101" and "impossible_date" in v.spec.plants:
+        # LG07: a February payment dated a day that does not exist (03 → 30, 13 → 31, 20 → 30 …); the
+        # row drops out of its day, so it is a plain payment, never the day's withdrawal
+        def slips(d):
+            day = f"{d.day:02d}"
+            return [int(day[::-1]), d.day + 10]
+        paid = [e for e, dr, cr in rows if e.voucher.date.month == 2 and cr and not dr and not e.voucher.plant
+                and e.voucher.kind not in ("deposit", "withdraw")]
+        date_slip = next((e, day) for e in paid for day in slips(e.voucher.date) if 28 < day <= 31)
     for e, dr, cr in rows:
         if used >= page_rows - 1:
             write(r, [None, None, "过次页", fmt(ytd[0]), fmt(ytd[1]), fmt(e.balance - dr + cr)], bold=True)
@@ -1239,10 +1270,22 @@ def hand_typed_journal(ws, v: Village, prefix: str, kind: str, rng: random.Rando
                            f"{d.year}年{d.month}月{d.day}日"])
         values = [date, rng.choice(["记-{}", "记 - {}", "记{}"]).format(vch.number), vch.summary, amount(dr),
                   amount(cr), rng.choice([fmt(e.balance), e.balance / 100])]
-        if prefix == "101" and d.month == 3 and not march_done and vch.kind not in ("combo", "plant100"):
+        if prefix == "101" and d.month == 3 and not march_done and vch.kind not in ("combo", "plant100") \
+                and not vch.plant:
             march_done, values[0] = True, f"{cn_number(d.month)}月{cn_number(d.day)}号"
             faults.append({**where, "row": r, "column": "A", "code": "SC03",
                            "note": f"日期写成“{values[0]}”（{d.isoformat()}），无法识别"})
+            dateless.add(r)
+        if balance_slip is e:
+            typo = swap_digits(e.balance)
+            values[5] = fmt(typo)
+            faults.append({**where, "row": r, "column": "F", "code": "LG01",
+                           "note": f"结余{fmt(e.balance)}误录为{fmt(typo)}（两位数字颠倒），下一行仍按正确余额接续"})
+        if date_slip and date_slip[0] is e:
+            values[0] = f"{d.year}-02-{date_slip[1]}"
+            faults.append({**where, "row": r, "column": "A", "code": "LG07",
+                           "note": f"日期{d.isoformat()}误录为不存在的“{values[0]}”"})
+            dateless.add(r)
         if vch.kind == "combo":
             values[3:5] = [dr / 100, cr / 100]
             faults.append({**where, "row": r, "column": "E", "code": "SC04",
@@ -1253,9 +1296,12 @@ def hand_typed_journal(ws, v: Village, prefix: str, kind: str, rng: random.Rando
             faults.append({**where, "row": r, "column": "E", "code": "SC02",
                            "note": "支出金额写成大写“壹佰元”（100.00），结余按100.00正确计算"})
         write(r, values)
+        written.append((vch, r))
         ytd = [ytd[0] + dr, ytd[1] + cr]
         r, used = r + 1, used + 1
     assert all(f["row"] > last_carry for f in faults if f["code"] == "SC02"), "壹佰元 must follow the last 承前页"
+    faults += plant_faults(prefix, written, {"date": "A", "summary": "C", "credit": "E", "balance": "F"}, where,
+                           dateless)
     write(r, [None, None, "合计", fmt(ytd[0]), fmt(ytd[1]), fmt(rows[-1][0].balance)], bold=True)
     ws.cell(r + 2, 1, "会计：王芳    出纳：李明")
     widths(ws, 16, 10, 44, 14, 14, 14)
@@ -1264,43 +1310,66 @@ def hand_typed_journal(ws, v: Village, prefix: str, kind: str, rng: random.Rando
 
 # ---------------------------------------------------------------- 南村: CSV files, one per ledger
 def render_nancun(v: Village, folder: Path) -> list[dict]:
-    """南村现金日记账2023.csv (GBK, split 年/月/日, 月 blank when continuing) and
-    南村银行存款日记账2023.csv (UTF-8 with BOM, one text date column). One planted fault: a blank 日."""
+    """南村现金日记账2023.csv (GBK, split 年/月/日, 月 blank when continuing, a red balance shown as 方向
+    “贷”) and 南村银行存款日记账2023.csv (UTF-8 with BOM, one text date column). Planted: a blank 日
+    (SC06), a mistyped 本月合计 (LG02), and the model's seeded anomalies."""
     name = f"{v.name}现金日记账{v.year}.csv"
     header = ["年", "月", "日", "凭证字", "凭证号", "摘要", "对方科目", "借方金额", "贷方金额", "方向", "余额"]
     opening, entries = journal(v, "101")
     lines = [[f"{v.name}{v.year}年现金日记账"] + [""] * 10, header,
              [v.year, 1, 1, "", "", "上年结转", "", "", "", "借", fmt(opening, "")]]
-    shown, faults = 1, []
-    july = [e for e in entries if e.voucher.date.month == 7]
+    shown, faults, written, dateless = 1, [], [], set()
+    where = {"file": name, "sheet": name[:-4]}
+    plant_days = {x.date for x in v.vouchers if x.plant and x.plant.day_level}
+    july = [e for e in entries if e.voucher.date.month == 7 and e.voucher.date not in plant_days]
+    # LG02: the 本月合计 of the first month from October whose 贷方 total is typed with two digits swapped
+    slip_month = next(m for m in range(10, 13) if sum(e.credit for e in entries if e.voucher.date.month == m) >= 10_000)
+
+    def side(balance: int) -> list[str]:  # a red cash balance is written as 方向 “贷” (LEDGER_FORMATS.md)
+        return ["借" if balance >= 0 else "贷", fmt(abs(balance), "")]
+
     for item in with_totals(opening, entries):
         if isinstance(item, Total):
-            lines.append(["", "", "", "", "", item.label, "", fmt(item.debit, ""), fmt(item.credit, ""), "借",
-                          fmt(item.balance, "")])
+            credit = item.credit
+            if item.label == "本月合计" and item.month == slip_month and "subtotal_typo" in v.spec.plants:
+                credit = swap_digits(item.credit)
+                faults.append({**where, "row": len(lines) + 1, "column": "I", "code": "LG02",
+                               "note": f"{item.month}月本月合计贷方{fmt(item.credit)}误写为{fmt(credit)}（两位数字颠倒）"})
+            lines.append(["", "", "", "", "", item.label, "", fmt(item.debit, ""), fmt(credit, ""),
+                          *side(item.balance)])
             continue
         d = item.voucher.date
         day = d.day
         if len(july) > 1 and item is july[1]:
             day = ""
-            faults.append({"file": name, "sheet": name[:-4], "row": len(lines) + 1, "column": "C", "code": "SC06",
+            faults.append({**where, "row": len(lines) + 1, "column": "C", "code": "SC06",
                            "note": f"日为空（应为{d.isoformat()}，月沿用上行），业务行缺日期"})
+            dateless.add(len(lines) + 1)
         lines.append(["", d.month if d.month != shown else "", day, "记", item.voucher.number, item.voucher.summary,
                       item.counter, fmt(item.debit, "") if item.debit else "",
-                      fmt(item.credit, "") if item.credit else "", "借", fmt(item.balance, "")])
+                      fmt(item.credit, "") if item.credit else "", *side(item.balance)])
+        written.append((item.voucher, len(lines)))
         shown = d.month
-    lines.append(["", "", "", "", "", "结转下年", "", "", "", "借", fmt(entries[-1].balance, "")])
+    lines.append(["", "", "", "", "", "结转下年", "", "", "", *side(entries[-1].balance)])
     write_csv(folder / name, lines, "gbk")
+    faults += plant_faults("101", written, {"date": "C", "summary": "F", "credit": "I", "balance": "K"}, where,
+                           dateless)
     opening, entries = journal(v, "102")
+    bank = f"{v.name}银行存款日记账{v.year}.csv"
     lines = [[f"{v.name}{v.year}年银行存款日记账"] + [""] * 7,
              ["日期", "凭证字号", "摘要", "对应科目", "借方", "贷方", "借/贷", "余额"],
              [f"{v.year}/1/1", "", "年初余额", "", "", "", "借", fmt(opening)]]
+    written = []
     for e in entries:
         d = e.voucher.date
         lines.append([f"{d.year}/{d.month}/{d.day}", f"记-{e.voucher.number}", e.voucher.summary, e.counter,
                       fmt(e.debit) if e.debit else "", fmt(e.credit) if e.credit else "", "借", fmt(e.balance)])
+        written.append((e.voucher, len(lines)))
     lines.append(["", "", "本年累计", "", fmt(sum(e.debit for e in entries)), fmt(sum(e.credit for e in entries)),
                   "借", fmt(entries[-1].balance)])
-    write_csv(folder / f"{v.name}银行存款日记账{v.year}.csv", lines, "utf-8-sig")
+    write_csv(folder / bank, lines, "utf-8-sig")
+    faults += plant_faults("102", written, {"date": "A", "summary": "C", "credit": "F", "balance": "H"},
+                           {"file": bank, "sheet": bank[:-4]})
     return faults
 
 
@@ -1314,7 +1383,9 @@ def write_csv(path: Path, rows: list[list], encoding: str) -> None:
 # ---------------------------------------------------------------- 北村: a folder of separate files
 def render_beicun(v: Village, folder: Path) -> list[dict]:
     """北村/: old .xls cash journal (xlwt), trial balance with sub-accounts and 小计, voucher list with
-    serial-number dates. One planted fault: a blank 记账日期 between dated rows."""
+    serial-number dates. Planted: a blank 记账日期 between dated rows (SC06), a payment posted after
+    later days' entries (LG06), and the model's seeded anomalies (CA01 in the .xls; LG04, EX02, EX07
+    in the 序时账)."""
     folder.mkdir(exist_ok=True)
     y = v.year
     wb = xlwt.Workbook(encoding="utf-8")
@@ -1342,41 +1413,95 @@ def render_beicun(v: Village, folder: Path) -> list[dict]:
 
     opening, entries = journal(v, "101")
     row(3, [None, None, "年初余额", None, None, None, "借", opening / 100])
+    plant_days = {x.date for x in v.vouchers if x.plant and x.plant.day_level}
     # the planted blank date: the 2nd entry of the first month from April on with at least 3 entries
     month = next(m for m in range(4, 13) if sum(e.voucher.date.month == m for e in entries) >= 3)
     target, faults, r = [e for e in entries if e.voucher.date.month == month][1], [], 4
+    assert target.voucher.date not in plant_days
+    xls = {"file": f"北村/{v.name}-现金日记账-{y}.xls", "sheet": "现金日记账"}
+    late = None
+    if "late_entry" in v.spec.plants:
+        entries, late = post_late(entries, opening, plant_days)
+    written, dateless = [], set()
     for item in with_totals(opening, entries, quarter=True, ytd="year_end"):
         if isinstance(item, Total):
             row(r, [None, None, item.label, None, item.debit / 100, item.credit / 100, "借", item.balance / 100], True)
         else:
             date = item.voucher.date
-            if item is target:
+            if item.voucher is target.voucher:
                 date = None
-                faults.append({"file": f"北村/{v.name}-现金日记账-{y}.xls", "sheet": "现金日记账", "row": r + 1,
-                               "column": "A", "code": "SC06",
+                faults.append({**xls, "row": r + 1, "column": "A", "code": "SC06",
                                "note": f"记账日期为空（应为{item.voucher.date.isoformat()}），夹在有日期的行之间"})
+                dateless.add(r + 1)
+            if item is late:
+                above = entries[entries.index(item) - 1].voucher.date
+                faults.append({**xls, "row": r + 1, "column": "A", "code": "LG06",
+                               "note": f"{date.month}月{date.day}日的“{item.voucher.summary}”当时漏记，补记在"
+                                       f"{above.month}月{above.day}日的业务之后（余额按登记顺序正确滚存）"})
             row(r, [date, f"记字第{item.voucher.number}号", item.voucher.summary, item.counter, yuan(item.debit),
                     yuan(item.credit), "借", item.balance / 100])
+            written.append((item.voucher, r + 1))
         r += 1
     row(r, [None, None, "结转下年", None, None, None, "借", entries[-1].balance / 100], True)
     wb.save(str(folder / f"{v.name}-现金日记账-{y}.xls"))
+    faults += plant_faults("101", written, {"date": "A", "summary": "C", "credit": "F", "balance": "H"}, xls,
+                           dateless)
     wb = new_workbook()
     trial_balance_sheet(wb.create_sheet("科目余额表"), v, ytd=True, entity=f"{v.name}经济合作社", subtotals=True)
     save_xlsx(wb, folder / f"{v.name}-科目余额表-{y}.xlsx")
     wb = new_workbook()
-    voucher_list_sheet(wb.create_sheet("序时账"), v, ["制单日期", "凭证字号", "摘要", "科目代码", "科目名称", "借方",
-                                                    "贷方", "制单人", "附件数"], serial_dates=True)
+    written = voucher_list_sheet(wb.create_sheet("序时账"), v, ["制单日期", "凭证字号", "摘要", "科目代码", "科目名称",
+                                                              "借方", "贷方", "制单人", "附件数"], serial_dates=True)
     save_xlsx(wb, folder / f"{v.name}-序时账-{y}.xlsx")
+    faults += plant_faults("vouchers", written, {"voucher": "B", "debit": "F", "attachments": "I"},
+                           {"file": f"北村/{v.name}-序时账-{y}.xlsx", "sheet": "序时账"})
     return faults
+
+
+def post_late(entries: list[Entry], opening: int, avoid: set[dt.date]) -> tuple[list[Entry], Entry]:
+    """LG06: a small cash payment, the only cash entry of its day, posted only after the next day's
+    entries (补记). Balances are re-run in the new order, so the book still adds up row by row; the
+    payment stays in its month, so the month's totals do not change."""
+    days = sorted({e.voucher.date for e in entries})
+    for k, e in enumerate(entries):
+        d = e.voucher.date
+        if d.month < 9 or d in avoid or not e.credit or e.debit or e.voucher.kind in ("deposit", "withdraw") \
+                or e.voucher.plant:
+            continue
+        nxt = days[days.index(d) + 1] if days.index(d) + 1 < len(days) else None
+        if sum(x.voucher.date == d for x in entries) != 1 or nxt is None or nxt.month != d.month or nxt in avoid:
+            continue
+        if not 30_000 <= e.credit < 60_000:
+            continue
+        last = max(j for j, x in enumerate(entries) if x.voucher.date == nxt)
+        order = entries[:k] + entries[k + 1:last + 1] + [e] + entries[last + 1:]
+        balance, out = opening, []
+        for x in order:
+            balance += x.debit - x.credit
+            out.append(Entry(x.voucher, x.debit, x.credit, balance, x.counter))
+        if not all(0 <= x.balance <= CASH_LIMIT for x in out[k:last + 1]):
+            continue
+        return out, next(x for x in out if x.voucher is e.voucher)
+    raise AssertionError("北村: no payment to post late")
 
 
 # ---------------------------------------------------------------- 中心村: 2024 book, sheet per month/account
 def render_zhongxin(v: Village, path: Path) -> list[dict]:
     """中心村.xlsx — 2023 chart (2024 book): cash journal as one sheet per month with text dates
-    “3月5日” (year in the title); one bank sheet per account, the 邮储 one with a signed 收支 column."""
-    wb, y = new_workbook(), v.year
+    “3月5日” (year in the title); one bank sheet per account, the 邮储 one with a signed 收支 column.
+    Planted: a voucher number used twice (LG05), and the model's seeded anomalies (CA03, EX08 in the
+    month sheets; EX01, ST02 in the 农商行 sheet)."""
+    wb, y, faults = new_workbook(), v.year, []
     opening, entries = journal(v, "101")
     carried = opening
+    # LG05: in the first month from May with a later entry on another day than the one above it, that
+    # entry is typed with the voucher number of the entry above
+    reused = None
+    if "voucher_reuse" in v.spec.plants:
+        reused = next(b for a, b in zip(entries, entries[1:]) if b.voucher.date.month >= 5
+                      and a.voucher.date.month == b.voucher.date.month and a.voucher.date != b.voucher.date
+                      and not a.voucher.plant and not b.voucher.plant)
+    columns = {"date": "A", "voucher": "B", "summary": "C", "debit": "E", "credit": "F", "balance": "H"}
     for m in range(1, 13):
         ws = wb.create_sheet(f"{m}月")
         title_row(ws, 1, f"{TOWN}{v.name}{y}年{m}月现金日记账", 8, 14)
@@ -1384,12 +1509,21 @@ def render_zhongxin(v: Village, path: Path) -> list[dict]:
         put_row(ws, 3, [None, None, "上年结转" if m == 1 else "期初余额", None, None, None, "借", carried / 100],
                 {5, 6, 8})
         month = [e for e in entries if e.voucher.date.month == m]
-        r = 4
-        for e in month:
+        r, written = 4, []
+        for k, e in enumerate(month):
             d = e.voucher.date
-            put_row(ws, r, [f"{d.month}月{d.day}日", e.voucher.number, e.voucher.summary, e.counter, yuan(e.debit),
+            number = e.voucher.number
+            if e is reused:
+                above = month[k - 1].voucher
+                number = above.number
+                faults.append({"file": "中心村.xlsx", "sheet": ws.title, "row": r - 1, "column": "B", "code": "LG05",
+                               "note": f"{d.month}月{d.day}日的凭证（应为{e.voucher.number}号）误写成上一行"
+                                       f"{above.date.month}月{above.date.day}日凭证的{number}号，一号两用"})
+            put_row(ws, r, [f"{d.month}月{d.day}日", number, e.voucher.summary, e.counter, yuan(e.debit),
                             yuan(e.credit), "借", e.balance / 100], {5, 6, 8})
+            written.append((e.voucher, r))
             r += 1
+        faults += plant_faults("101", written, columns, {"file": "中心村.xlsx", "sheet": ws.title})
         carried = month[-1].balance if month else carried
         ytd = [e for e in entries if e.voucher.date.month <= m]
         for label, es in (("本月合计", month), ("本年累计", ytd)):
@@ -1416,6 +1550,14 @@ def render_zhongxin(v: Village, path: Path) -> list[dict]:
         put_row(ws, r, [e.voucher.date, f"记-{e.voucher.number}", e.voucher.summary, e.counter, e.voucher.party,
                         f"NS{e.voucher.date:%m%d}{e.voucher.number:03d}", yuan(e.debit), yuan(e.credit),
                         e.balance / 100], {7, 8, 9}, fmt_date="yyyy-mm-dd")
+    found = plant_faults(code1, [(e.voucher, r) for r, e in enumerate(entries, 6)],
+                         {"date": "A", "summary": "C", "debit": "G", "credit": "H", "balance": "I"},
+                         {"file": "中心村.xlsx", "sheet": ws.title})
+    # the 宴请 is also a 招待 expense: EX05 reports it, but only under a pack that forbids 招待费
+    pack = {"rules": {"EX05": {"params": {"forbidden": True}}}}
+    faults += found + [{**f, "column": "H", "code": "EX05", "pack": pack,
+                        "note": "同一笔宴请餐费：默认规则包不限招待费，规则包设 EX05 forbidden: true 时报告"}
+                       for f in found if f["code"] == "EX01"]
     put_row(ws, len(entries) + 6, [None, None, "本年累计", None, None, None, sum(e.debit for e in entries) / 100,
                                    sum(e.credit for e in entries) / 100, entries[-1].balance / 100], {7, 8, 9}, bold=True)
     widths(ws, 12, 9, 44, 14, 22, 14, 14, 14, 15)
@@ -1429,36 +1571,190 @@ def render_zhongxin(v: Village, path: Path) -> list[dict]:
                         e.balance / 100], {6}, fmt_date='yyyy"年"m"月"d"日"')
         ws.cell(r, 5).number_format = "+#,##0.00;-#,##0.00"
     widths(ws, 16, 8, 60, 14, 14, 15)
+    assert not any(x.plant and x.plant.book == code2 for x in v.vouchers)
     save_xlsx(wb, path)
-    return []
+    return faults
+
+
+# ---------------------------------------------------------------- 后山村: a made-up cash book
+HOUSHAN = "后山村"
+HOUSHAN_PEOPLE = ("钱国富", "孔德旺", "严春生", "华永福", "金宝林", "魏长顺", "陶桂花", "姜德才", "戚玉兰", "谢福来",
+                  "邹长贵", "喻秀芝", "柏树林", "水根生", "窦金花", "章有田", "云德厚", "苏二妹", "潘满仓", "葛春来")
+HOUSHAN_PAY = ("支付{p}误工补贴", "支付{p}修路用工费", "报销{p}差旅费", "支付{p}清理水沟工钱", "支付{p}护林巡山补助")
+HOUSHAN_SUNDRY = ("购买办公用品", "购买打印纸、墨盒", "支付村部电费", "支付复印费", "购买村部清洁用品", "支付电脑维修费",
+                  "购买会议记录本", "支付路灯维修费", "购买防汛编织袋", "支付垃圾清运费", "购买村部灯管、插座", "支付网络费")
+HOUSHAN_INCOME = ("收取{p}自来水费", "收取{p}宅基地有偿使用费", "收取{p}晒场租用费")
+# The hand that invents amounts favours 4, 7 and 9 — and 9xx just under the 1,000 元 cash ceiling
+# (900–948: never within the 5 % that EX06 reads as “just below”).
+HOUSHAN_DIGITS = {1: 8, 2: 8, 3: 7, 4: 20, 5: 6, 6: 6, 7: 21, 8: 5, 9: 19}
+
+
+@dataclass
+class CashRow:
+    date: dt.date
+    voucher: str
+    summary: str
+    debit: int
+    credit: int
+    balance: int
+
+
+def build_houshan() -> tuple[int, list[CashRow], CashRow]:
+    """后山村's 2023 cash journal, about 400 entries of made-up payments (误工补贴, 用工费, sundries)
+    kept within cash discipline: ≤ 5,000 元 in the safe, no payment of 1,000 元 or more, payments
+    covered by the opening cash and the day's withdrawal (no 坐支), takings banked the next workday,
+    entries only on workdays, no purpose paid twice within ten days, every amount different. Voucher
+    字: 现收 / 现付 numbered from 1 each month (continuous), withdrawals under the bank's 银付 numbers.
+    Returns the opening balance, the rows, and the seeded 白条 payment (EX02)."""
+    rng, y = random.Random(2023_06), 2023
+    cash = opening = 186_340
+    rows: list[CashRow] = []
+    used: set[int] = set()
+    numbers: dict[tuple[int, str], int] = defaultdict(int)
+    last_paid: dict[str, dt.date] = {}
+    undeposited, iou = 0, None
+
+    def made_up(small: bool = False) -> int:
+        while True:
+            digit = rng.choices(list(HOUSHAN_DIGITS), weights=list(HOUSHAN_DIGITS.values()))[0]
+            if small and rng.random() < 0.35:  # a two-digit sum for a small purchase
+                fen = (digit * 10 + rng.randrange(10)) * 100
+            else:
+                fen = (digit * 100 + rng.randrange(49 if digit == 9 else 100)) * 100 + rng.choice((0, 0, 0, 50, 80))
+            if fen >= 1_000 and fen not in used and amount_ok(fen):
+                used.add(fen)
+                return fen
+
+    def post(d: dt.date, word: str, summary: str, debit: int, credit: int) -> CashRow:
+        nonlocal cash
+        numbers[(d.month, word)] += rng.randint(1, 3) if word == "银付" else 1  # 银付: the bank's own numbers
+        cash += debit - credit
+        assert 0 <= cash <= CASH_LIMIT, (HOUSHAN, d, cash)
+        rows.append(CashRow(d, f"{word}{numbers[(d.month, word)]}", summary, debit, credit, cash))
+        return rows[-1]
+
+    def purpose(d: dt.date) -> tuple[str, int]:
+        while True:
+            if rng.random() < 0.6:
+                summary = rng.choice(HOUSHAN_PAY).format(p=rng.choice(HOUSHAN_PEOPLE))
+            else:
+                summary = rng.choice(HOUSHAN_SUNDRY)
+            if summary not in last_paid or (d - last_paid[summary]).days > 10:
+                last_paid[summary] = d
+                return summary, made_up(small=summary in HOUSHAN_SUNDRY)
+
+    for d in posting_days(y):
+        if undeposited:
+            post(d, "现付", "将现金存入银行", 0, undeposited)
+            undeposited = 0
+        pays = [purpose(d) for _ in range(rng.choices((0, 1, 2, 3), (14, 40, 34, 12))[0])]
+        if iou is None and d >= dt.date(y, 6, 12):  # the seeded 白条 (EX02)
+            who = rng.choice(HOUSHAN_PEOPLE)
+            pays.append((f"支付{who}挖排水沟用工费（白条）", made_up()))
+        total = sum(a for _, a in pays)
+        if pays and cash - total < 30_000:
+            target = min(rng.randint(2_600, 4_200) * 100, 480_000 - total)
+            post(d, "银付", "从银行提取现金", -(-(target - (cash - total)) // 10_000) * 10_000, 0)
+        for summary, a in pays:
+            row = post(d, "现付", summary, 0, a)
+            if "白条" in summary:
+                iou = row
+        if rng.random() < 0.09 and cash <= 250_000:
+            undeposited = made_up()
+            post(d, "现收", rng.choice(HOUSHAN_INCOME).format(p=rng.choice(HOUSHAN_PEOPLE)), undeposited, 0)
+    assert iou is not None
+    return opening, rows, iou
+
+
+def benford_mad(amounts: list[int]) -> float:
+    """Nigrini's first-digit MAD of amounts in 分 (≥ 10 元), for the self-check of 后山村."""
+    digits = [int(str(a)[0]) for a in amounts if a >= 1_000]
+    return sum(abs(digits.count(d) / len(digits) - math.log10(1 + 1 / d)) for d in range(1, 10)) / 9
+
+
+def render_houshan(path: Path) -> list[dict]:
+    """后山村.xlsx — one 现金日记账 sheet: 月 | 日 | 凭证字号 (现收3, 现付12, 银付5) | 摘要 | 收入金额 | 支出金额 |
+    结存; 上年结转 first, every month closed with 本月合计 and 本年累计 and the next opened with 上月结转.
+    Planted: made-up amounts (ST01), a 上月结转 copied wrong (LG03) and a 白条 payment (EX02)."""
+    opening, rows, iou = build_houshan()
+    amounts = [x.debit or x.credit for x in rows]
+    mad = benford_mad(amounts)
+    assert len(amounts) >= 300 and mad > 0.015, (len(amounts), mad)
+    wb, y = new_workbook(), 2023
+    ws = wb.create_sheet("现金日记账")
+    title_row(ws, 1, f"{TOWN}{HOUSHAN}{y}年现金日记账", 7, 16)
+    ws.cell(2, 1, f"编制单位：{HOUSHAN}经济合作社")
+    ws.cell(2, 7, "单位：元")
+    header_row(ws, 3, ["月", "日", "凭证字号", "摘要", "收入金额", "支出金额", "结存"])
+    where = {"file": f"{HOUSHAN}.xlsx", "sheet": "现金日记账"}
+    money = {5, 6, 7}
+    put_row(ws, 4, [None, None, None, "上年结转", None, None, opening / 100], money)
+    r, balance, ytd = 5, opening, [0, 0]
+    share = sum(str(a)[0] in "479" for a in amounts) / len(amounts)
+    faults = [{**where, "row": None, "column": None, "code": "ST01",
+               "note": f"全年{len(amounts)}笔金额多为编造：首位为4、7、9的占{share:.0%}（按本福特定律约"
+                       f"{math.log10(5 / 4) + math.log10(8 / 7) + math.log10(10 / 9):.0%}），不少900余元的支出紧贴"
+                       f"1,000元现金支付上限；MAD={mad:.3f}（>0.015为不符合）"}]
+    slipped = False
+    for m in range(1, 13):
+        month = [x for x in rows if x.date.month == m]
+        if m > 1:
+            printed = balance
+            if not slipped and m >= 8 and swap_digits(balance) > balance:  # LG03: carried forward wrong
+                printed, slipped = swap_digits(balance), True
+                faults.append({**where, "row": r, "column": "G", "code": "LG03",
+                               "note": f"{m}月“上月结转”{fmt(balance)}抄成{fmt(printed)}（两位数字颠倒），"
+                                       "本月各笔仍按正确余额结存"})
+            put_row(ws, r, [m, None, None, "上月结转", None, None, printed / 100], money)
+            r += 1
+        for x in month:
+            put_row(ws, r, [x.date.month, x.date.day, x.voucher, x.summary, yuan(x.debit), yuan(x.credit),
+                            x.balance / 100], money)
+            if x is iou:
+                faults.append({**where, "row": r, "column": "D", "code": "EX02",
+                               "note": f"摘要注明“白条”：{x.summary}，现金支付{fmt(x.credit)}，无发票"})
+            r += 1
+        balance = month[-1].balance
+        dr, cr = sum(x.debit for x in month), sum(x.credit for x in month)
+        ytd = [ytd[0] + dr, ytd[1] + cr]
+        put_row(ws, r, [None, None, None, "本月合计", dr / 100, cr / 100, balance / 100], money, bold=True)
+        put_row(ws, r + 1, [None, None, None, "本年累计", ytd[0] / 100, ytd[1] / 100, balance / 100], money, bold=True)
+        r += 2
+    assert slipped
+    ws.cell(r + 1, 1, "会计：钱小燕    出纳：金秀英")
+    widths(ws, 5, 5, 9, 36, 13, 13, 13)
+    ws.freeze_panes = "A4"
+    save_xlsx(wb, path)
+    return faults
 
 
 # ---------------------------------------------------------------- self-check of the written files
-KINDS = {"上年结转": "open", "年初余额": "open", "期初余额": "open", "本月合计": "month", "本季合计": "quarter",
-         "本年累计": "ytd", "过次页": "carry", "承前页": "carry", "合计": "ytd", "结转下年": "next"}
+KINDS = {"上年结转": "open", "年初余额": "open", "期初余额": "open", "上月结转": "open", "本月合计": "month",
+         "本季合计": "quarter", "本年累计": "ytd", "过次页": "carry", "承前页": "carry", "合计": "ytd", "结转下年": "next"}
 
 
-def check_running(where: str, rows) -> int:
+def check_running(where: str, rows, planted=frozenset()) -> int:
     """Walk (row, 摘要, debit, credit, balance) of a journal as written; assert running balances and
-    every subtotal row (过次页/承前页/合计 carry year-to-date sums). Returns the closing balance."""
+    every subtotal row (过次页/承前页/合计 carry year-to-date sums). Rows in `planted` hold a seeded
+    slip (LG01 balance, LG02 subtotal, LG03 opening): there the check must fail, and the walk goes on
+    with the true values. Returns the closing balance."""
     balance, sums = None, {"month": [0, 0], "quarter": [0, 0], "ytd": [0, 0]}
     for r, summary, dr, cr, bal in rows:
-        kind = KINDS.get(summary, "txn")
+        kind, slip = KINDS.get(summary, "txn"), r in planted
         if kind == "open":
-            assert balance in (None, bal), (where, r)
-            balance = bal
+            assert (balance in (None, bal)) != slip, (where, r)
+            balance = bal if balance is None else balance
         elif kind == "txn":
             balance += dr - cr
-            assert bal == balance, (where, r, bal, balance)
+            assert (bal == balance) != slip, (where, r, bal, balance)
             for s in sums.values():
                 s[0], s[1] = s[0] + dr, s[1] + cr
         else:
-            assert bal == balance, (where, r)
-            if kind != "next":
-                key = "ytd" if kind in ("ytd", "carry") else kind
-                assert [dr, cr] == sums[key], (where, r, summary, [dr, cr], sums[key])
-                if kind in ("month", "quarter"):
-                    sums[kind] = [0, 0]
+            key = "ytd" if kind in ("ytd", "carry") else kind
+            assert (bal == balance and (kind == "next" or [dr, cr] == sums[key])) != slip, \
+                (where, r, summary, [dr, cr], sums.get(key))
+            if kind in ("month", "quarter"):
+                sums[kind] = [0, 0]
     return balance
 
 
@@ -1501,9 +1797,10 @@ def check_trial_balance(ws, first: int, ncols: int) -> dict[str, list[int]]:
     return tb
 
 
-def check_voucher_list(ws, tb: dict[str, list[int]], cols: dict[str, int]) -> dict[str, int]:
-    """Fill down voucher numbers; assert each voucher balances, numbers run 1.. per month, and the
-    movement per first-level account equals the trial balance. Returns income credited per 摘要."""
+def check_voucher_list(ws, tb: dict[str, list[int]], cols: dict[str, int], skipped=frozenset()) -> dict[str, int]:
+    """Fill down voucher numbers; assert each voucher balances, numbers run 1.. per month (but for the
+    planted gaps, (month, number) in `skipped`), and the movement per first-level account equals the
+    trial balance. Returns income credited per 摘要."""
     vouchers: dict[tuple[int, int], list] = {}
     current = None
     for r in range(3, ws.max_row):  # the last row is the 合计 footer
@@ -1522,7 +1819,8 @@ def check_voucher_list(ws, tb: dict[str, list[int]], cols: dict[str, int]) -> di
             movement[code[:3]][1] += cr
     for m in range(1, 13):
         nums = sorted(n for mm, n in vouchers if mm == m)
-        assert nums == list(range(1, len(nums) + 1)), (ws.title, m)
+        gaps = sum(mm == m for mm, _ in skipped)
+        assert nums == [n for n in range(1, len(nums) + gaps + 1) if (m, n) not in skipped], (ws.title, m)
     for code, (dr, cr) in movement.items():
         assert tb[code][2:4] == [dr, cr], (ws.title, code)
     income = defaultdict(int)
@@ -1555,29 +1853,42 @@ def verify(expected: list[dict]) -> None:
     for row in list(wb["合同台账"].iter_rows(min_row=3, values_only=True))[:-1]:
         got = sum(a for s, a in income.items() if row[1] in s)
         assert to_fen(row[7]) == to_fen(row[8]) == got, ("东村 contract", row[1])
+    def planted(file: str, sheet: str, *codes: str) -> set[int]:
+        return {f["row"] for f in expected if f["file"] == file and f["sheet"] == sheet and f["code"] in codes}
+
     # 西村 (planted cells hold text the check cannot read: take the true amount instead)
     wb = openpyxl.load_workbook(OUT / "西村.xlsx")
     fix = {(f["row"], 5): 10_000 for f in expected if f["code"] == "SC02"}
     for f in expected:
         if f["file"] == "西村.xlsx":
             cell = wb[f["sheet"]][f"{f['column']}{f['row']}"].value
-            assert {"SC02": cell == "壹佰元", "SC03": str(cell).endswith("号"), "SC04": cell is not None}[f["code"]]
+            assert {"SC02": cell == "壹佰元", "SC03": str(cell).endswith("号"), "SC04": cell is not None,
+                    "LG07": re.fullmatch(r"2023-02-(29|3[01])", str(cell)) is not None}.get(f["code"], True), f
     for kind in ("现金日记账", "银行存款日记账"):
-        check_running(f"西村 {kind}", sheet_rows(wb[kind], 3, (3, 4, 5, 6), fix if kind == "现金日记账" else None))
-    # 南村
+        check_running(f"西村 {kind}", sheet_rows(wb[kind], 3, (3, 4, 5, 6), fix if kind == "现金日记账" else None),
+                      planted("西村.xlsx", kind, "LG01"))
+    # 南村 (a red cash balance is written as 方向 “贷”)
     for name, enc, cols in (("南村现金日记账2023.csv", "gbk", (5, 7, 8, 10)), ("南村银行存款日记账2023.csv", "utf-8-sig",
                                                                              (2, 4, 5, 7))):
         rows = list(csv.reader(io.StringIO((OUT / name).read_text(encoding=enc))))
-        check_running(name, ((k + 1, r[cols[0]], *[to_fen(r[c]) for c in cols[1:]]) for k, r in enumerate(rows)
-                             if k >= 2))
-    for f in (f for f in expected if f["file"].endswith(".csv")):
+        sign = (lambda r: -1 if r[cols[3] - 1] == "贷" else 1)
+        check_running(name, ((k + 1, r[cols[0]], to_fen(r[cols[1]]), to_fen(r[cols[2]]), sign(r) * to_fen(r[cols[3]]))
+                             for k, r in enumerate(rows) if k >= 2), planted(name, name[:-4], "LG02"))
+    for f in (f for f in expected if f["code"] == "SC06" and f["file"].endswith(".csv")):
         rows = (OUT / f["file"]).read_text(encoding="gbk").splitlines()
         assert rows[f["row"] - 1].split(",")[2] == "", f
     # 北村
     wb = openpyxl.load_workbook(OUT / "北村" / "北村-科目余额表-2023.xlsx")
     tb = check_trial_balance(wb["科目余额表"], 5, 10)
     wb = openpyxl.load_workbook(OUT / "北村" / "北村-序时账-2023.xlsx")
-    check_voucher_list(wb["序时账"], tb, {"date": 1, "voucher": 2, "summary": 3, "code": 4, "debit": 6, "credit": 7})
+    ws = wb["序时账"]
+    skipped = set()
+    for f in (f for f in expected if f["code"] == "LG04"):
+        number, serial = ws.cell(f["row"], 2).value, ws.cell(f["row"], 1).value
+        skipped.add(((dt.date(1899, 12, 30) + dt.timedelta(serial)).month, int(number.split("-")[1]) - 1))
+    for f in (f for f in expected if f["code"] == "EX02" and f["file"].endswith("序时账-2023.xlsx")):
+        assert ws.cell(f["row"], 9).value == 0, f
+    check_voucher_list(ws, tb, {"date": 1, "voucher": 2, "summary": 3, "code": 4, "debit": 6, "credit": 7}, skipped)
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # the reader's own library; without it the .xls is checked only by xlwt's writing it
@@ -1588,19 +1899,35 @@ def verify(expected: list[dict]) -> None:
         cash = check_running("北村 xls", ((k + 1, r[2], *[to_fen(r[c]) for c in (4, 5, 7)])
                                           for k, r in enumerate(data) if k >= 3))
         assert cash == tb["101"][-2], "北村 cash journal ≠ trial balance"
-        fault = next(f for f in expected if f["file"].endswith(".xls"))
+        fault = next(f for f in expected if f["file"].endswith(".xls") and f["code"] == "SC06")
         assert data[fault["row"] - 1][0] == "" and data[fault["row"] - 2][0] and data[fault["row"]][0]
+        for f in (f for f in expected if f["file"].endswith(".xls") and f["code"] == "LG06"):
+            above = next(r[0] for r in reversed(data[:f["row"] - 1]) if r[0] != "")
+            assert data[f["row"] - 1][0] < above, f
     # 中心村: month sheets chain into one journal; each bank sheet runs on its own
     wb = openpyxl.load_workbook(OUT / "中心村.xlsx")
     check_running("中心村 cash", (row for m in range(1, 13) for row in sheet_rows(wb[f"{m}月"], 3, (3, 5, 6, 8))))
+    for f in (f for f in expected if f["code"] == "LG05"):
+        ws = wb[f["sheet"]]
+        assert ws.cell(f["row"], 2).value == ws.cell(f["row"] + 1, 2).value, f
+        assert ws.cell(f["row"], 1).value != ws.cell(f["row"] + 1, 1).value, f
     check_running("中心村 农商行", sheet_rows(wb["银行存款日记账-农商行"], 5, (3, 7, 8, 9)))
     signed = ((r, s, max(a, 0), max(-a, 0), b) for r, s, a, _, b in sheet_rows(wb["银行存款日记账-邮储"], 3, (3, 5, 5, 6)))
     check_running("中心村 邮储", signed)
+    # 后山村: running balances, totals, 上月结转 (but the planted one), 现收/现付 continuous per month
+    ws = openpyxl.load_workbook(OUT / f"{HOUSHAN}.xlsx")["现金日记账"]
+    check_running(HOUSHAN, sheet_rows(ws, 4, (4, 5, 6, 7)), planted(f"{HOUSHAN}.xlsx", "现金日记账", "LG03"))
+    numbers = defaultdict(list)
+    for month, _, voucher in ws.iter_rows(min_row=5, max_col=3, values_only=True):
+        if voucher and voucher[:2] in ("现收", "现付"):
+            numbers[(month, voucher[:2])].append(int(voucher[2:]))
+    assert all(nums == list(range(1, len(nums) + 1)) for nums in numbers.values()), HOUSHAN
     readme = OUT / "README.md"
     if readme.exists():
         text = readme.read_text(encoding="utf-8")
         for f in expected:
-            assert f"| {f['file']} | {f['sheet']} | {f['row']} | {f['column']} | {f['code']} |" in text, \
+            row, column = ("—" if f[k] is None else f[k] for k in ("row", "column"))
+            assert f"| {f['file']} | {f['sheet']} | {row} | {column} | {f['code']} |" in text, \
                 f"README fault table is missing {f}"
 
 
@@ -1609,19 +1936,22 @@ VILLAGES = [
     Spec("东村", 2023_01, ("张建国", "李秀英", "王德胜", "刘桂兰", "陈志强", "杨春花", "赵国庆", "黄玉梅", "周建华",
                          "吴秀珍"), "孙桂芝", "周丽", "陈德海"),
     Spec("西村", 2023_02, ("孙立军", "马玉芳", "朱德明", "胡春梅", "郭志刚", "何秀兰", "高建平", "林桂英", "罗永红",
-                         "梁淑珍"), "田秀云", "王芳", "邹国良", combo=True, plant_100=True),
+                         "梁淑珍"), "田秀云", "王芳", "邹国良", combo=True, plant_100=True,
+         plants=("cigarettes", "dup_reimburse", "split_works", "balance_typo", "impossible_date")),
     Spec("南村", 2023_03, ("宋国华", "谢玉兰", "韩建新", "唐秀云", "冯志明", "于桂珍", "董建军", "萧春燕", "程德福",
-                         "曹丽萍"), "邱凤英", "郑红", "任志远"),
+                         "曹丽萍"), "邱凤英", "郑红", "任志远",
+         plants=("red_cash", "sitting", "no_resolution", "below_threshold", "subtotal_typo")),
     Spec("北村", 2023_04, ("袁振华", "邓秀英", "许国强", "傅玉华", "沈建明", "曾凤兰", "彭志勇", "吕桂芳", "苏建国",
                          "卢秀梅"), "姜玉珍", "冯晓燕", "石永刚",
          role_codes={"bank": "1020101", "admin_office": "54101", "admin_clean": "54102", "admin_util": "54103",
                      "admin_dep": "54104", "admin_misc": "54105"},
          subnames={"10201": "农商行", "1020101": "基本户", "54101": "办公费", "54102": "保洁费", "54103": "水电费",
-                   "54104": "折旧费", "54105": "其他"}),
+                   "54104": "折旧费", "54105": "其他"},
+         plants=("hold_cash", "round_amount", "no_attachment", "skip_number", "late_entry")),
     Spec("中心村", 2024_05, ("蒋德明", "蔡玉英", "贾建华", "丁桂兰", "魏国平", "薛春兰", "叶志华", "阎秀芳", "余建新",
                           "潘丽华"), "方桂香", "汪丽娟", "钟国栋", year=2024,
          role_codes={"bank": "10201", "bank2": "10202"}, subnames={"10201": "农商行", "10202": "邮储银行"},
-         second_bank=True),
+         second_bank=True, plants=("cash_materials", "sunday", "banquet", "wage_outlier", "voucher_reuse")),
 ]
 RENDERERS = {"东村": (render_dongcun, "东村.xlsx"), "西村": (render_xicun, "西村.xlsx"), "南村": (render_nancun, ""),
              "北村": (render_beicun, "北村"), "中心村": (render_zhongxin, "中心村.xlsx")}
@@ -1637,6 +1967,10 @@ def build_clean(spec: Spec) -> Village:
     raise AssertionError(f"{spec.name}: no clean closing in 100 draws")
 
 
+FILES = ["东村.xlsx", "西村.xlsx", "南村现金日记账2023.csv", "南村银行存款日记账2023.csv", "北村/北村-现金日记账-2023.xls",
+         "北村/北村-科目余额表-2023.xlsx", "北村/北村-序时账-2023.xlsx", "中心村.xlsx", f"{HOUSHAN}.xlsx"]
+
+
 def main() -> None:
     faults = []
     for spec in VILLAGES:
@@ -1645,12 +1979,16 @@ def main() -> None:
         render, target = RENDERERS[spec.name]
         found = render(village, OUT / target)
         faults += found
-        print(f"{spec.name}: {len(village.vouchers)} 张凭证, planted faults: {len(found)}")
-    faults.sort(key=lambda f: (f["file"], f["sheet"], f["row"]))
-    clean = ["东村.xlsx", "南村银行存款日记账2023.csv", "北村/北村-科目余额表-2023.xlsx", "北村/北村-序时账-2023.xlsx",
-             "中心村.xlsx"]
-    (OUT / "expected.json").write_text(json.dumps({"faults": faults, "clean_files": clean}, ensure_ascii=False,
-                                                  indent=2) + "\n", encoding="utf-8")
+        print(f"{spec.name}: {len(village.vouchers)} 张凭证, planted faults: {sum('pack' not in f for f in found)}")
+    found = render_houshan(OUT / f"{HOUSHAN}.xlsx")
+    faults += found
+    print(f"{HOUSHAN}: 现金日记账, planted faults: {len(found)}")
+    faults.sort(key=lambda f: (f["file"], f["sheet"], f["row"] or 0, f["code"]))
+    pack_only = [f for f in faults if "pack" in f]
+    faults = [f for f in faults if "pack" not in f]
+    clean = [name for name in FILES if name not in {f["file"] for f in faults}]
+    (OUT / "expected.json").write_text(json.dumps({"faults": faults, "clean_files": clean, "pack_only": pack_only},
+                                                  ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     verify(faults)
     print("self-check passed; expected.json lists", len(faults), "planted faults")
 

@@ -222,6 +222,8 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
     if "date" in frame:
         frame["date_issue"] = pd.Series(date_issue, dtype=object)
     _finish_kind(frame, kind, date_blank)
+    if "voucher_no" in letters:  # 字 + 号 columns: point voucher findings at the 号 cell
+        letters.setdefault("voucher", letters["voucher_no"])
     for name in MONEY_COLUMNS & set(frame.columns):
         frame[name] = frame[name].astype("Int64")
     ledger = Ledger(file=file, sheet=sheet, kind=kind, village=village, year=year,

@@ -203,7 +203,7 @@ _DATE_WORDS = re.compile(
 _NUMBERS = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|元|亩|人|户|份|张|次|个|件|期|批)?")
 _PUNCT = re.compile(r"[\W_]+")
 _MONEY_ACCOUNT = re.compile(r"^(?:10[12]|现金|库存现金|银行存款)")
-_TRANSFER = re.compile(r"提现|取现|提取现金|提备用金|存现|现金存行|存入银行|送存|现金缴存|缴存现金|现金解行|转存")
+_TRANSFER = re.compile(r"提现|取现|提取现金|提(?:取)?备用金|存现|现金存行|存入银行|送存|现金缴存|缴存现金|现金解行|转存")
 _CLOSING = re.compile(r"结转|计提|折旧|摊销")  # period-end and non-cash entries: no "usual amount"
 
 
