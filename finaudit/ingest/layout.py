@@ -19,6 +19,7 @@ from finaudit.ingest.readers import RawSheet
 from finaudit.ingest.values import normalise_text
 
 HEADER_SCAN_ROWS = 30
+MAX_HEADER_MERGES = 10_000
 _JOURNAL_FAMILY = "journal"
 _SUBHEADER_WORDS = frozenset({"月", "日", "年", "字", "号", "借方", "贷方", "方向", "借或贷", "金额", "余额",
                               "数量", "单价", "编号", "名称", "收入", "支出", "结余", "种类", "号数"})
@@ -33,10 +34,18 @@ class Grid:
         self.n_rows = sheet.row0 + len(sheet.cells)
         self.n_cols = sheet.col0 + max((len(r) for r in sheet.cells), default=0)
         self._merge_origin: dict[tuple[int, int], tuple[int, int]] = {}
+        # Merges matter only where a header can be: the rows find_header scans (and the row under a
+        # two-row header). A hostile file can declare millions of merges; past that band, or past
+        # MAX_HEADER_MERGES of them, they are not expanded, so this stays bounded.
+        band_end = sheet.row0 + HEADER_SCAN_ROWS + 2
+        used = 0
         for (r1, c1), (r2, c2) in sheet.merged:
-            if (r2 - r1 + 1) * (c2 - c1 + 1) > 400:  # a merged title band: only its origin matters
+            if (r2 - r1 + 1) * (c2 - c1 + 1) > 400 or r1 >= band_end:  # a title band: only its origin matters
                 continue
-            for r in range(r1, r2 + 1):
+            used += 1
+            if used > MAX_HEADER_MERGES:
+                break
+            for r in range(r1, min(r2, band_end) + 1):
                 for c in range(c1, c2 + 1):
                     self._merge_origin[(r, c)] = (r1, c1)
 
@@ -100,7 +109,7 @@ def _map_columns(candidates: dict[int, list[str]], allowed: tuple[str, ...],
     mapping: dict[str, int] = {}
     duplicates: list[tuple[str, int]] = []
     for col in sorted(candidates):
-        for key in candidates[col]:
+        for key in _with_parts(candidates[col]):
             names = [n for n in lookup.get(key, ()) if n in allowed_set]
             free = [n for n in names if n not in mapping]
             if free:
@@ -112,6 +121,15 @@ def _map_columns(candidates: dict[int, list[str]], allowed: tuple[str, ...],
     if "voucher_word" in mapping and "voucher" in mapping and "voucher_no" not in mapping:
         mapping["voucher_no"] = mapping.pop("voucher")  # "凭证" over "字 | 号": the 号 part
     return mapping, duplicates
+
+
+def _with_parts(keys: list[str]) -> list[str]:
+    """Each header key, then the parts of a "发包标的/项目"-style key that names one column twice."""
+    out = list(keys)
+    for key in keys:
+        if "/" in key and key not in ("借/贷",):
+            out += [part for part in key.split("/") if part and part not in out]
+    return out
 
 
 def _required_met(kind: str, mapping: dict[str, int]) -> tuple[int, list[str]]:
