@@ -455,9 +455,8 @@ class DuplicatePayment(Rule):
         schedule = group["_row"].transform("size").ge(3) & gap.ge(_SCHEDULE_MIN_GAP_DAYS)
         linked = gap.le(ctx.params["window_days"]).fillna(False) & ~other_period & ~schedule
         cluster = (~linked).cumsum()
-        for _, members in rows.groupby(cluster, sort=False):
-            if len(members) < 2:
-                continue
+        repeated = cluster.map(cluster.value_counts()) >= 2  # most payments stand alone: skip them
+        for _, members in rows[repeated].groupby(cluster[repeated], sort=False):
             yield self._finding(ledger, ctx, members.sort_values("_row"))
 
     @staticmethod
