@@ -301,3 +301,18 @@ def test_voucher_word_and_number_columns_join(xlsx):
             [D(2023, 3, 5), "现收", 3, "收承包费", 200, "", 1200]]
     ledger = api.audit(xlsx("东村.xlsx", {"现金日记账": rows})).ledgers[0]
     assert list(ledger.transactions["voucher"]) == ["现收-3"]
+
+
+def test_trial_balance_side_and_amount_columns(xlsx):
+    """期初/期末 given as 方向 + 金额: the 方向 cell decides (贷, 贷方, Cr); blank means the
+    account's normal side in the chart (累计折旧 and 资本 are 贷)."""
+    rows = [["东村2023年科目余额表"],
+            ["科目编码", "科目名称", "期初方向", "期初余额", "期末方向", "期末余额"],
+            ["101", "现金", "借", 1000, "借方", 1300],
+            ["152", "累计折旧", "", 500, "", 600],
+            ["301", "资本", "Cr", 2000, "贷方", 2000],
+            ["202", "应付款", "", 300, "平", 0]]
+    tb = api.audit(xlsx("东村.xlsx", {"科目余额表": rows})).ledgers[0].transactions
+    assert list(tb["opening_debit"].fillna(0)) == [100000, 0, 0, 0]
+    assert list(tb["opening_credit"].fillna(0)) == [0, 50000, 200000, 30000]
+    assert list(tb["closing_credit"].fillna(0)) == [0, 60000, 200000, 0]

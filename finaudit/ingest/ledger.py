@@ -221,7 +221,7 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
         frame["date"], letters["date"] = _split_dates(frame, year, dated, date_issue, cell_error), letters["day"]
     if "date" in frame:
         frame["date_issue"] = pd.Series(date_issue, dtype=object)
-    _finish_kind(frame, kind, date_blank)
+    _finish_kind(frame, kind, date_blank, year)
     if "voucher_no" in letters:  # 字 + 号 columns: point voucher findings at the 号 cell
         letters.setdefault("voucher", letters["voucher_no"])
     for name in MONEY_COLUMNS & set(frame.columns):
@@ -295,7 +295,7 @@ def _split_dates(frame: pd.DataFrame, year: int | None, checked: list[bool], dat
     return pd.to_datetime(pd.Series(out, dtype=object), errors="coerce")
 
 
-def _finish_kind(frame: pd.DataFrame, kind: str, date_blank: pd.Series) -> None:
+def _finish_kind(frame: pd.DataFrame, kind: str, date_blank: pd.Series, year: int | None) -> None:
     """Kind-specific tidying: voucher numbers from 字+号, signed amounts, balance sides, fill-down.
 
     `date_blank` marks rows whose date cell was empty (not merely unreadable): only those take the
@@ -308,10 +308,10 @@ def _finish_kind(frame: pd.DataFrame, kind: str, date_blank: pd.Series) -> None:
             if pd.notna(n) else None
             for w, n in zip(words, frame["voucher_no"])
         ]
-    if "amount" in frame and "debit" not in frame:
-        amounts = pd.array([parse_amount_safe(v) for v in frame["amount"]], dtype="Int64")
-        frame["debit"] = pd.Series(amounts).where(pd.Series(amounts) > 0)
-        frame["credit"] = (-pd.Series(amounts)).where(pd.Series(amounts) < 0)
+    if "amount" in frame and "debit" not in frame:  # one signed 收支 column
+        amounts = frame["amount"].astype("Int64")
+        frame["debit"] = amounts.where(amounts > 0)
+        frame["credit"] = (-amounts).where(amounts < 0)
     if kind in JOURNAL_KINDS and "direction" in frame:
         side = frame["direction"].fillna("").astype(str).str.replace(r"\s+", "", regex=True)
         for name in ("balance", "cash_balance", "bank_balance"):
@@ -332,19 +332,36 @@ def _finish_kind(frame: pd.DataFrame, kind: str, date_blank: pd.Series) -> None:
             if name in frame:
                 frame.loc[lines, name] = frame.loc[lines, name].ffill()
     if kind == "trial_balance":
-        for part in ("opening", "closing"):
-            side_col, amount_col = f"{part}_side", part
-            if amount_col in frame and f"{part}_debit" not in frame:
-                side = (frame[side_col].fillna("借").astype(str).str.strip() if side_col in frame
-                        else pd.Series(["借"] * len(frame)))
-                amount = frame[amount_col].astype("Int64")
-                frame[f"{part}_debit"] = amount.where(side != "贷", 0)
-                frame[f"{part}_credit"] = amount.where(side == "贷", 0)
         if "account_code" in frame:
             frame["account_code"] = frame["account_code"].map(
                 lambda v: re.sub(r"\s+", "", v) if isinstance(v, str) else v)
+        for part in ("opening", "closing"):
+            if part in frame and f"{part}_debit" not in frame:
+                credit = _credit_side(frame, f"{part}_side", year)
+                amount = frame[part].astype("Int64")
+                frame[f"{part}_debit"] = amount.where(~credit, 0)
+                frame[f"{part}_credit"] = amount.where(credit, 0)
 
 
-def parse_amount_safe(value: object) -> int | None:
-    """Already-parsed 分 values pass through; used after `_parse_column` has reported errors."""
-    return None if value is None or pd.isna(value) else int(value)
+def _credit_side(frame: pd.DataFrame, side_col: str, year: int | None) -> pd.Series:
+    """Which rows of a side+amount balance are on the 贷 side: the 方向 cell when it says so
+    (贷/贷方/Cr, 借/借方/Dr), else the account's normal side in the chart of the book's year."""
+    from finaudit.rules.charts import CREDIT, chart_for_year, default_side, first_level
+
+    chart = chart_for_year(year)
+
+    def normal(code: object) -> bool:
+        account = chart.account(code)
+        if account is not None and account.side != "借/贷":
+            return account.side == CREDIT
+        top = first_level(code)
+        return bool(top) and default_side(top) == CREDIT
+
+    codes = frame["account_code"] if "account_code" in frame else pd.Series([None] * len(frame))
+    fallback = codes.map(normal).astype(bool)
+    if side_col not in frame:
+        return fallback
+    side = frame[side_col].fillna("").astype(str).str.strip().str.lower()
+    said_credit = side.str.startswith(("贷", "cr"))
+    said_debit = side.str.startswith(("借", "dr"))
+    return said_credit | (~said_debit & fallback)

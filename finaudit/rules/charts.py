@@ -200,3 +200,30 @@ def names_match(name: object, account: Account) -> bool:
     expected = normalise_name(account.name)
     plain = lambda s: s.replace("(", "").replace(")", "")  # noqa: E731
     return plain(given) == plain(expected) or plain(expected) in plain(given) or plain(given) in plain(expected)
+
+
+_SIDE_WORDS = {"借": DEBIT, "dr": DEBIT, "debit": DEBIT, "贷": CREDIT, "cr": CREDIT, "credit": CREDIT,
+               "借/贷": BOTH, "借贷": BOTH, "drcr": BOTH, "dr/cr": BOTH}
+_LOCAL_RE = re.compile(r"^\s*(\d{3})\s+(\S+?)(?:\s+(\S+))?\s*$")
+
+
+def default_side(code: str) -> str:
+    """The normal balance side an account of `code` has when nothing else says: 资产类 and 成本类
+    借, 负债类 and 所有者权益类 贷; 损益类 cannot be told from the code and is read as 借."""
+    return CREDIT if code[:1] in ("2", "3") else DEBIT
+
+
+def parse_accounts(entries) -> tuple[dict[str, Account], list[str]]:
+    """Local accounts as a rule pack writes them — "161 无形资产" or "241 专项应付款 贷" (side 借, 贷
+    or 借/贷; by default from the account's class) — and the entries that could not be read."""
+    accounts: dict[str, Account] = {}
+    bad: list[str] = []
+    for entry in entries or ():
+        match = _LOCAL_RE.match(str(entry))
+        side_word = (match.group(3) or "").lower() if match else ""
+        if not match or (side_word and side_word not in _SIDE_WORDS):
+            bad.append(str(entry))
+            continue
+        code, name = match.group(1), match.group(2)
+        accounts[code] = Account(code, name, _SIDE_WORDS[side_word] if side_word else default_side(code))
+    return accounts, bad

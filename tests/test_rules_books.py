@@ -1,0 +1,404 @@
+"""Voucher and trial-balance integrity rules LG08, LG09, LG11, LG12 beyond their case files: the
+clean samples stay quiet, one typo in a real trial balance gives one finding (not a cascade through
+the sub-accounts and totals), unreadable cells are never judged, and the edges of each rule's
+semantics (vouchers renumbered each month, layouts of balances, chart conflicts by name, the period
+a trial balance covers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from finaudit import api
+from finaudit.rules.books import period_end
+from finaudit.rules.charts import parse_accounts
+
+D = dt.datetime
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_ledgers"
+CODES = ["LG08", "LG09", "LG11", "LG12"]
+VOUCHERS = ["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方金额", "贷方金额"]
+TB = ["科目编码", "科目名称", "期初借方", "期初贷方", "本期借方", "本期贷方", "期末借方", "期末贷方"]
+
+
+def audit(path, **kwargs):
+    report = api.audit(path, select=CODES + ["IN", "SC"], **kwargs)
+    return report
+
+
+def found(report, code: str | None = None):
+    return [(f.code, f.row) for f in report.findings
+            if f.code in CODES and (code is None or f.code == code)]
+
+
+def quality(report):
+    return [(f.code, f.row) for f in report.findings if f.code[:2] in ("IN", "SC")]
+
+
+def balanced_tb(title="某某镇东村2023年科目余额表"):
+    """A small balanced 2023 trial balance (title row 1, header row 2, accounts from row 3)."""
+    return [[title], TB,
+            ["101", "现金", 1000, "", 500, 300, 1200, ""],
+            ["102", "银行存款", 5000, "", 2000, 1500, 5500, ""],
+            ["301", "资本", "", 6000, "", "", "", 6000],
+            ["321", "本年收益", "", "", 1300, 2000, "", 700],
+            ["501", "经营收入", "", "", 2000, 2000, "", ""],
+            ["541", "管理费用", "", "", 1300, 1300, "", ""],
+            ["", "合计", 6000, 6000, 7100, 7100, 6700, 6700]]
+
+
+# ------------------------------------------------------------------------------- the real samples
+
+def test_clean_samples_are_quiet():
+    report = api.audit(SAMPLES, select=CODES)
+    assert [(f.code, f.sheet, f.row) for f in report.findings] == []
+
+
+def _beicun_tb(tmp_path: Path, edit) -> Path:
+    """A copy of 北村's trial balance (sub-accounts, indented codes, 小计 rows) with `edit` applied
+    to its worksheet."""
+    folder = tmp_path / "北村"
+    folder.mkdir()
+    target = folder / "北村-科目余额表-2023.xlsx"
+    shutil.copy(SAMPLES / "北村" / "北村-科目余额表-2023.xlsx", target)
+    workbook = openpyxl.load_workbook(target)
+    edit(workbook.active)
+    workbook.save(target)
+    return target
+
+
+def test_sub_account_typo_in_a_real_trial_balance_is_one_finding(tmp_path):
+    # 10201 农商行 (row 7) closing debit J7 off by 0.01: its own row fails; 102 ≠ 10201 and
+    # 10201 ≠ 1020101 are the same error and are not reported again; totals do not sum sub-accounts.
+    def edit(ws):
+        ws["I7"] = ws["I7"].value + 0.01
+    report = audit(_beicun_tb(tmp_path, edit))
+    assert quality(report) == []
+    assert found(report) == [("LG09", 7)]
+    finding = report.findings[0]
+    assert finding.evidence["difference"] == "0.01" and finding.account == "10201"
+
+
+def test_first_level_typo_in_a_real_trial_balance(tmp_path):
+    # 101 现金 (row 5) 本期贷方 F5 off by 1.00 (本年累计 left right): in this annual table both
+    # readings fit every other row, so the row fails; the period sums no longer balance, and the
+    # totals finding (at the 合计 row) names the row that explains it.
+    def edit(ws):
+        ws["F5"] = ws["F5"].value + 1
+    report = audit(_beicun_tb(tmp_path, edit))
+    assert found(report) == [("LG09", 5), ("LG09", 33)]
+    total = next(f for f in report.findings if f.row == 33)
+    assert total.evidence["measure"] == "period" and total.evidence["explained_by_rows"] == [5]
+    assert total.evidence["difference"] == "-1.00"
+    assert report.findings[0].evidence["movement"] == "period"
+
+
+def test_parent_that_disagrees_with_its_children_only(tmp_path):
+    # 541 管理费用 (row 25) period debit and credit both raised by 100: its own row still adds up
+    # and so do the totals, but it no longer equals 54101–54105.
+    def edit(ws):
+        ws["E25"] = ws["E25"].value + 100
+        ws["F25"] = ws["F25"].value + 100
+        ws["G25"] = ws["G25"].value + 100
+        ws["H25"] = ws["H25"].value + 100
+        for cell in ("E32", "F32", "G32", "H32", "E33", "F33", "G33", "H33"):
+            ws[cell] = ws[cell].value + 100
+    report = audit(_beicun_tb(tmp_path, edit))
+    assert found(report) == [("LG09", 25)]
+    cells = report.findings[0].evidence["cells"]
+    assert [c["column"] for c in cells] == ["period_debit", "period_credit", "ytd_debit", "ytd_credit"]
+
+
+# ------------------------------------------------------------------------------------------- LG08
+
+def test_unreadable_amount_voucher_is_not_judged(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHERS,
+            [D(2023, 3, 6), "记-1", "支付电费", "541", "管理费用", 300, ""],
+            ["", "", "支付电费", "101", "现金", "", "叁佰元整"],
+            [D(2023, 3, 7), "记-2", "支付水费", "541", "管理费用", 120, ""],
+            ["", "", "支付水费", "101", "现金", "", 100]]
+    report = audit(xlsx("东村.xlsx", {"序时账": rows}))
+    assert ("SC02", 4) in quality(report)
+    assert found(report, "LG08") == [("LG08", 5)]
+
+
+def test_voucher_numbers_restarting_each_month_are_separate_vouchers(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHERS,
+            [D(2023, 1, 31), "记-1", "支付电费", "541", "管理费用", 300, ""],
+            ["", "", "支付电费", "101", "现金", "", 300],
+            [D(2023, 2, 1), "记-1", "支付水费", "541", "管理费用", 200, ""],
+            ["", "", "支付水费", "101", "现金", "", 210]]
+    report = audit(xlsx("东村.xlsx", {"序时账": rows}))
+    assert found(report, "LG08") == [("LG08", 5)]
+    finding = report.findings[0]
+    assert finding.evidence == {"debit": "200.00", "credit": "210.00", "difference": "-10.00",
+                                "rows": [5, 6], "lines": 2}
+    assert finding.voucher == "记-1" and finding.date == dt.date(2023, 2, 1)
+
+
+def test_one_unreadable_date_does_not_split_a_voucher(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHERS,
+            [D(2023, 3, 6), "记-1", "支付电费", "541", "管理费用", 300, ""],
+            ["三月六号", "记-1", "支付电费", "101", "现金", "", 300],
+            [D(2023, 3, 7), "记-2", "支付水费", "541", "管理费用", 120, ""],
+            [D(2023, 3, 7), "记-2", "支付水费", "101", "现金", "", 120]]
+    report = audit(xlsx("东村.xlsx", {"序时账": rows}))
+    assert ("SC03", 4) in quality(report)
+    assert found(report, "LG08") == []
+
+
+def test_a_line_added_later_in_the_month_belongs_to_its_voucher(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHERS,
+            [D(2023, 3, 6), "记-1", "支付电费、水费", "541", "管理费用", 300, ""],
+            [D(2023, 3, 6), "记-1", "支付电费、水费", "101", "现金", "", 420],
+            [D(2023, 3, 7), "记-2", "收取租金", "102", "银行存款", 800, ""],
+            [D(2023, 3, 7), "记-2", "收取租金", "501", "经营收入", "", 800],
+            [D(2023, 3, 8), "记-1", "补录水费", "541", "管理费用", 120, ""]]   # day mistyped too
+    report = audit(xlsx("东村.xlsx", {"序时账": rows}))
+    assert quality(report) == [] and found(report, "LG08") == []
+    rows[-1][5] = 100
+    report = audit(xlsx("东村.xlsx", {"序时账": rows}))
+    assert found(report, "LG08") == [("LG08", 3)]
+    assert report.findings[0].evidence["rows"] == [3, 4, 7]
+
+
+def test_tolerance(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHERS,
+            [D(2023, 3, 6), "记-1", "支付电费", "541", "管理费用", 300.01, ""],
+            ["", "", "支付电费", "101", "现金", "", 300]]
+    path = xlsx("东村.xlsx", {"序时账": rows})
+    assert found(audit(path), "LG08") == [("LG08", 3)]
+    pack = path.parent / "pack.yaml"
+    pack.write_text("version: 1\nname: t\nextends: default\nrules:\n  LG08: {params: {tolerance: 0.01}}\n",
+                    encoding="utf-8")
+    assert found(api.audit(path, ruleset=pack, select=["LG08"])) == []
+
+
+# ------------------------------------------------------------------------------------------- LG09
+
+def test_balanced_trial_balance_is_quiet(xlsx):
+    report = audit(xlsx("东村.xlsx", {"科目余额表": balanced_tb()}))
+    assert quality(report) == [] and found(report) == []
+
+
+def test_imbalance_without_a_total_row_is_sheet_level(xlsx):
+    rows = balanced_tb()[:-1]
+    rows[4][3] = 6100  # 资本 opening 贷 6,100 and closing 6,100: the row adds up, the sheet does not
+    rows[4][7] = 6100
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert found(report, "LG09") == [("LG09", None), ("LG09", None)]
+    assert {f.evidence["measure"] for f in report.findings} == {"opening", "closing"}
+
+
+def test_single_amount_balances_read_by_the_account_side(xlsx):
+    header = ["科目编码", "科目名称", "期初余额", "本期借方", "本期贷方", "期末余额"]
+    rows = [["某某镇东村2023年科目余额表"], header,
+            ["101", "现金", 1000, 500, 300, 1200],
+            ["151", "固定资产", 8000, "", "", 8000],
+            ["152", "累计折旧", 3000, "", 500, 3500],
+            ["301", "资本", 6000, "", "", 6000],
+            ["321", "本年收益", "", 800, 500, -300],     # a debit balance on a 贷 account
+            ["501", "经营收入", "", 500, 500, ""],
+            ["541", "管理费用", "", 800, 800, ""],
+            ["", "合计", 18000, 2600, 2600, 18500]]     # one-amount totals are not compared
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert quality(report) == [] and found(report) == []
+    rows[4][5] = 3400
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert found(report, "LG09") == [("LG09", 5), ("LG09", 10)]
+    row = report.findings[0]
+    assert row.evidence["balance_side"] == "贷" and row.evidence["expected"] == "3500.00"
+    assert row.evidence["printed"] == "3400.00" and row.evidence["difference"] == "-100.00"
+
+
+def test_side_words_and_blank_sides(xlsx):
+    header = ["科目编码", "科目名称", "期初方向", "期初余额", "本期借方", "本期贷方", "期末方向", "期末余额"]
+    rows = [["某某镇东村2023年科目余额表"], header,
+            ["101", "现金", "借方", 1000, 500, 300, "借方", 1200],
+            ["152", "累计折旧", "贷方", 3000, "", 500, "", 3500],     # blank side: the account's own side
+            ["151", "固定资产", "借", 8000, "", "", "借", 8000],
+            ["301", "资本", "Cr", 6000, "", "", "贷", 6000],
+            ["541", "管理费用", "平", "", 500, 500, "平", 0],
+            ["321", "本年收益", "", "", 300, "", "借", 300],
+            ["", "合计", "", "", 1300, 1300, "", ""]]
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert quality(report) == [] and found(report) == []
+
+
+def test_year_opening_with_year_to_date_movement_is_accepted(xlsx):
+    # A March table with 年初余额, 本期 (March) and 本年累计 (Jan–Mar): the year's opening plus the
+    # year-to-date movement gives the closing; the month's movement does not, and need not.
+    header = ["科目编码", "科目名称", "年初借方", "年初贷方", "本期借方", "本期贷方", "本年累计借方",
+              "本年累计贷方", "期末借方", "期末贷方"]
+    rows = [["某某镇东村2023年3月科目余额表"], header,
+            ["101", "现金", 1000, "", 50, 100, 300, 100, 1200, ""],
+            ["301", "资本", "", 1000, "", "", "", "", "", 1000],
+            ["501", "经营收入", "", "", "", 50, "", 300, "", 300],
+            ["541", "管理费用", "", "", 100, "", 100, "", 100, ""],
+            ["", "合计", 1000, 1000, 150, 150, 400, 400, 1300, 1300]]
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert quality(report) == [] and found(report) == []
+    rows[2][8] = 1250   # now the sheet's reading (year opening + year to date) fails on this row
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert found(report) == [("LG09", 3), ("LG09", 7)]
+    assert report.findings[0].evidence["movement"] == "ytd"
+
+
+def test_period_opening_with_period_movement_is_accepted(xlsx):
+    # A March table with 期初 (March 1), 本期 (March) and 本年累计 (Jan–Mar): the period reading fits;
+    # the year-to-date movement does not fit the month's opening on several rows and is not held
+    # against them.
+    header = ["科目编码", "科目名称", "期初借方", "期初贷方", "本期借方", "本期贷方", "本年累计借方",
+              "本年累计贷方", "期末借方", "期末贷方"]
+    rows = [["某某镇东村2023年3月科目余额表"], header,
+            ["101", "现金", 1250, "", 50, 100, 300, 100, 1200, ""],
+            ["301", "资本", "", 1000, "", "", "", "", "", 1000],
+            ["501", "经营收入", "", 250, "", 50, "", 300, "", 300],
+            ["541", "管理费用", "", "", 100, "", 100, "", 100, ""],
+            ["", "合计", 1250, 1250, 150, 150, 400, 400, 1300, 1300]]
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert quality(report) == [] and found(report) == []
+
+
+def test_unreadable_cell_is_not_judged(xlsx):
+    rows = balanced_tb()
+    rows[3][6] = "伍仟伍佰"
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert ("SC02", 4) in quality(report)
+    assert found(report, "LG09") == []
+
+
+def test_heading_row_without_amounts_is_not_a_parent(xlsx):
+    rows = [["某某镇东村2023年科目余额表"], TB,
+            ["101", "现金", 1000, "", 500, 300, 1200, ""],
+            ["102", "银行存款", "", "", "", "", "", ""],
+            ["10201", "农商行", 3000, "", 2000, 1200, 3800, ""],
+            ["10202", "邮储", 2000, "", "", 300, 1700, ""],
+            ["301", "资本", "", 6000, "", "", "", 6000],
+            ["321", "本年收益", "", "", 1300, 2000, "", 700],
+            ["501", "经营收入", "", "", 2000, 2000, "", ""],
+            ["541", "管理费用", "", "", 1300, 1300, "", ""],
+            ["", "合计", 6000, 6000, 7100, 7100, 6700, 6700]]
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert quality(report) == [] and found(report) == []
+
+
+# ------------------------------------------------------------------------------------------- LG11
+
+def _tb_2024(*accounts):
+    return {"科目余额表": [["某某镇中心村2024年科目余额表"], TB, *accounts]}
+
+
+def test_2024_trial_balance_on_the_2004_chart(xlsx):
+    sheets = _tb_2024(["101", "现金", 1000, "", "", "", 1000, ""],
+                      ["153", "固定资产清理", "", "", 100, 100, "", ""],
+                      ["502", "经营支出", "", "", 300, 300, "", ""],
+                      ["50201", "工资", "", "", 300, 300, "", ""],
+                      ["522", "补助收入", "", "", 500, 500, "", ""])
+    report = audit(xlsx("中心村.xlsx", sheets))
+    assert found(report, "LG11") == [("LG11", 4), ("LG11", 5), ("LG11", 7)]
+    by_account = {f.account: f for f in report.findings if f.code == "LG11"}
+    assert by_account["502"].evidence["name_in_book"] == "经营支出"
+    assert by_account["502"].evidence["name_in_chart"] == "投资收益"
+    assert by_account["502"].evidence["suggested_account"] == "511 经营支出"
+    assert by_account["502"].evidence["rows"] == [5]      # the sub-account's own name says nothing
+    assert "收入与支出会被记反" in by_account["502"].message
+    assert "核算内容" in by_account["153"].message
+    assert by_account["522"].evidence["suggested_account"] == "503 补助收入"
+    assert "2004年科目表" in by_account["522"].message
+
+
+def test_one_finding_per_first_level_account_with_all_rows(xlsx):
+    rows = [["某某镇东村2023年序时账"], VOUCHERS]
+    for day in range(1, 61):
+        rows += [[D(2023, 5, 1) + dt.timedelta(days=day), f"记-{day}", "维修", "60701", "维修支出/材料", 10, ""],
+                 ["", "", "维修", "102", "银行存款", "", 10]]
+    report = audit(xlsx("东村.xlsx", {"序时账": rows}))
+    assert found(report, "LG11") == [("LG11", 3)]
+    evidence = report.findings[0].evidence
+    assert evidence["row_count"] == 60 and len(evidence["rows"]) == 50 and evidence["codes"] == ["60701"]
+
+
+def test_extra_accounts_and_bad_entries(xlsx, tmp_path):
+    path = xlsx("东村.xlsx", {"序时账": [["某某镇东村2023年序时账"], VOUCHERS,
+                                         [D(2023, 5, 8), "记-1", "购入软件", "171", "长期待摊费用", 900, ""],
+                                         ["", "", "购入软件", "102", "银行存款", "", 900]]})
+    assert found(audit(path), "LG11") == [("LG11", 3)]
+    pack = tmp_path / "pack.yaml"
+    pack.write_text("version: 1\nname: t\nextends: default\nrules:\n"
+                    "  LG11: {params: {extra_accounts: ['171 长期待摊费用 借', '17x 乱写']}}\n", encoding="utf-8")
+    report = api.audit(path, ruleset=pack, select=["LG11"])
+    assert found(report) == []
+    assert any("17x 乱写" in w for w in report.warnings)
+
+
+def test_unknown_year_picks_the_chart_the_names_fit(xlsx):
+    def tb(*accounts):
+        return {"科目余额表": [["科目余额表"], TB, *accounts]}
+    new = tb(["101", "库存现金", 1000, "", "", "", 1000, ""], ["511", "经营支出", "", "", 300, 300, "", ""],
+             ["513", "管理费用", "", "", 200, 200, "", ""])
+    old = tb(["101", "现金", 1000, "", "", "", 1000, ""], ["502", "经营支出", "", "", 300, 300, "", ""],
+             ["541", "管理费用", "", "", 200, 200, "", ""])
+    for sheets in (new, old):
+        report = audit(xlsx("台账.xlsx", sheets))
+        assert report.ledgers[0].year is None
+        assert found(report, "LG11") == []
+    mixed = tb(["101", "现金", 1000, "", "", "", 1000, ""], ["502", "经营支出", "", "", 300, 300, "", ""],
+               ["541", "管理费用", "", "", 200, 200, "", ""], ["514", "公益支出", "", "", 100, 100, "", ""])
+    report = audit(xlsx("台账.xlsx", mixed))
+    assert found(report, "LG11") == [("LG11", 6)]
+    assert "年度不明" in next(f for f in report.findings if f.code == "LG11").message
+
+
+def test_parse_accounts():
+    accounts, bad = parse_accounts(["161 无形资产", "241 专项应付款 贷", "599 其他损益 借/贷", "abc"])
+    assert {c: (a.name, a.side) for c, a in accounts.items()} == {
+        "161": ("无形资产", "借"), "241": ("专项应付款", "贷"), "599": ("其他损益", "借/贷")}
+    assert bad == ["abc"]
+
+
+# ------------------------------------------------------------------------------------------- LG12
+
+@pytest.mark.parametrize("text, year, expected", [
+    ("东村2023年科目余额表 编制单位:东村股份经济合作社 期间:2023年1月—2023年12月 单位:元", 2023, (12, "month")),
+    ("东村2023年6月科目余额表", 2023, (6, "month")),
+    ("东村2023年1-6月科目余额表", 2023, (6, "month")),
+    ("科目余额表 期间 2023.01-2023.12", 2023, (12, "month")),
+    ("东村2023年科目余额表 期间:2023年6月 打印日期:2023年12月20日", 2023, (6, "month")),
+    ("东村2023年6月科目余额表 2024年1月5日", 2023, (6, "month")),
+    ("东村2023年度科目余额表", 2023, (12, "annual")),
+    ("东村2023年第四季度科目余额表", 2023, (12, "quarter")),
+    ("东村2023年第二季度科目余额表", 2023, (6, "quarter")),
+    ("东村2023年12月科目余额表（结账前）", 2023, (None, "before_close")),
+    ("东村2023年科目余额表", 2023, (None, "unknown")),
+])
+def test_period_end(text, year, expected):
+    assert period_end(text, year) == expected
+
+
+def test_before_close_and_month_sheets(xlsx):
+    rows = balanced_tb("某某镇东村2023年12月科目余额表（结账前）")
+    rows[6] = ["501", "经营收入", "", "", "", 2000, "", 2000]
+    rows[5] = ["321", "本年收益", "", "", 1300, "", 1300, ""]
+    rows[-1] = ["", "合计", 6000, 6000, 5100, 5100, 8000, 8000]
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert found(report) == []
+    rows[0] = ["某某镇东村2023年12月科目余额表"]
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert found(report) == [("LG12", 7)]
+    assert report.findings[0].evidence["side"] == "贷"
+
+
+def test_pl_accounts_listed_only_as_sub_accounts_are_grouped(xlsx):
+    rows = balanced_tb()
+    rows[7:8] = [["54101", "管理费用/办公费", "", "", 300, 200, 100, ""],
+                 ["54102", "管理费用/保洁费", "", "", 1000, 1000, "", ""]]
+    rows[5] = ["321", "本年收益", "", "", 1200, 2000, "", 800]
+    rows[-1] = ["", "合计", 6000, 6000, 7000, 7000, 6800, 6800]
+    report = audit(xlsx("东村.xlsx", {"科目余额表": rows}))
+    assert found(report) == [("LG12", 8)]
+    assert report.findings[0].evidence["codes"] == ["54101", "54102"]
+    assert report.findings[0].evidence["closing"] == "100.00"
