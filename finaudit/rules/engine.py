@@ -9,7 +9,7 @@ not a crash). `select`/`ignore` take codes or prefixes ("CA", "EX0").
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from finaudit.findings import Finding, Severity
@@ -17,18 +17,7 @@ from finaudit.rules.base import Rule, RuleContext
 from finaudit.rules.custom import custom_rule
 from finaudit.rules.packs import RuleSet
 from finaudit.rules.registry import all_rules
-
-
-@dataclass(slots=True)
-class Village:
-    """All ledgers of one village and fiscal year: what village-scope rules read."""
-
-    name: str | None
-    year: int | None
-    ledgers: list = field(default_factory=list)
-
-    def of_kind(self, *kinds: str) -> list:
-        return [l for l in self.ledgers if l.kind in kinds]
+from finaudit.village import Village, group_villages  # noqa: F401 - Village re-exported for rules
 
 
 @dataclass(slots=True)
@@ -42,14 +31,6 @@ def code_selected(code: str, select: Sequence[str] | None, ignore: Sequence[str]
     if select and not any(code.startswith(s) for s in select):
         return False
     return not (ignore and any(code.startswith(s) for s in ignore))
-
-
-def group_villages(ledgers: Iterable) -> list[Village]:
-    villages: dict[tuple, Village] = {}
-    for ledger in ledgers:
-        key = (ledger.village, ledger.year)
-        villages.setdefault(key, Village(ledger.village, ledger.year)).ledgers.append(ledger)
-    return list(villages.values())
 
 
 def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | None = None,
