@@ -44,7 +44,8 @@ def audit(
         village: village name where neither title nor file/folder name gives one.
         year: fiscal year where neither title nor file/folder name gives one.
         aliases: extra header spellings, canonical column → names.
-        limits: size limits for reading (defaults are generous for real village books).
+        limits: size limits for reading (docs/limits.md); None: the rule pack's `limits:` section
+            over the defaults, which are generous for real village books.
         password: password for encrypted workbooks.
 
     Raises:
@@ -59,7 +60,7 @@ def audit(
     for canonical, names in (aliases or {}).items():
         merged_aliases.setdefault(canonical, []).extend(names)
     options = IngestOptions(village=village, year=year, aliases=merged_aliases or None,
-                            limits=limits or Limits(), password=password)
+                            limits=limits or ruleset.reading_limits(), password=password)
     intake = load(paths, options)
     findings: list[Finding] = list(intake.findings)
     for ledger in intake.ledgers:

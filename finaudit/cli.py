@@ -48,13 +48,13 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help="出错时显示 P
 
 
 def _fail(message: str, exc: BaseException | None = None) -> None:
-    from finaudit.report.safe import clean_text
+    from finaudit.report.safe import clean_line
 
     if exc is not None and _state["debug"]:
         import traceback
 
         traceback.print_exception(exc)
-    typer.echo(f"finaudit: {clean_text(message)}", err=True)
+    typer.echo(f"finaudit: {clean_line(message)}", err=True)
     raise typer.Exit(2)
 
 
@@ -88,19 +88,24 @@ def check(
     village: Annotated[Optional[str], typer.Option("--village", help="标题和文件名都没有村名时使用")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="标题和文件名都没有年度时使用")] = None,
     password_file: Annotated[Optional[Path], typer.Option("--password-file", help="加密工作簿的密码文件（第一行）")] = None,
+    limit: Annotated[Optional[list[str]], typer.Option(
+        "--limit", metavar="NAME=VALUE", help="读取限制，如 max_rows=800000、max_file_bytes=500MB（见 docs/limits.md）")] = None,
 ) -> None:
     """检查账簿，列出问题（定位到表、行、列）。"""
     from finaudit import api
+    from finaudit.ingest.readers import LEDGER_SUFFIXES
     from finaudit.report.render import render_human, render_json
     from finaudit.report.safe import OutputError, check_output, write_atomic
 
     password = _read_password(password_file)
     ruleset = _load_pack(rules)
+    limits = _limits(ruleset, limit)
     try:
         if output is not None:
-            check_output(output, paths)
+            others = [p for p in (rules, password_file) if p is not None and Path(p).exists()]
+            check_output(output, [*paths, *others], input_suffixes=LEDGER_SUFFIXES)
         report = api.audit(paths, ruleset=ruleset, select=_codes(select), ignore=_codes(ignore),
-                           village=village, year=year, password=password)
+                           village=village, year=year, password=password, limits=limits)
         text = render_json(report) if format is Format.json else render_human(
             report, color=output is None and sys.stdout.isatty())
         if output is None:
@@ -170,13 +175,34 @@ def init(path: Annotated[Path, typer.Argument(help="要写入的规则包文件"
     typer.echo(f"已写出 {path}；修改后用 finaudit check --rules {path} 使用")
 
 
+def _limits(ruleset, options: list[str] | None):
+    """The pack's reading limits with --limit NAME=VALUE applied (exit 2 on a bad one)."""
+    overrides = {}
+    for option in options or []:
+        name, sep, value = option.partition("=")
+        if not sep or not name.strip():
+            _fail(f"--limit 应写成 名称=值，如 --limit max_rows=800000（而不是 {option!r}）")
+        overrides[name.strip()] = value.strip()
+    try:
+        return ruleset.reading_limits(overrides)
+    except ValueError as exc:
+        _fail(f"--limit：{exc}", exc)
+
+
 def _read_password(path: Path | None) -> str | None:
+    """The first line of the password file. Only a small regular file is read (a FIFO would hang)."""
+    import stat
+
     if path is None:
         return None
     try:
-        return path.read_text(encoding="utf-8").splitlines()[0].strip() if path.stat().st_size else ""
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > 4096:
+            _fail(f"密码文件 {path} 应是一个只含密码的普通小文件")
+        text = path.read_bytes()[:4096].decode("utf-8-sig")
+        return text.splitlines()[0].strip() if text.strip() else ""
     except (OSError, UnicodeDecodeError, IndexError) as exc:
-        _fail(f"无法读取密码文件 {path}：{exc}", exc)
+        _fail(f"无法读取密码文件 {path}：{getattr(exc, 'strerror', None) or exc}", exc)
 
 
 def main() -> None:

@@ -23,7 +23,8 @@ class DataQualityCode:
 
 _CODES = [
     DataQualityCode("IN01", "input.unreadable", Severity.HIGH, "文件无法读取",
-                    "文件损坏、截断，或扩展名与内容不符（如网页另存为 .xls），无法作为表格读取。"),
+                    "文件为空、损坏、截断、无法打开，含 DTD/实体声明，或扩展名与内容不符（如网页另存为 .xls），"
+                    "无法作为表格读取；解析程序异常终止也报此代码。"),
     DataQualityCode("IN02", "input.encrypted", Severity.HIGH, "文件已加密",
                     "工作簿设有打开密码；用 --password-file 提供密码后可读取。"),
     DataQualityCode("IN03", "input.no_ledger", Severity.MEDIUM, "没有可识别的账簿",
@@ -33,7 +34,8 @@ _CODES = [
     DataQualityCode("IN05", "input.formula_no_value", Severity.HIGH, "公式没有计算结果",
                     "单元格是公式但文件中没有保存计算结果（保存该文件的程序未计算），该值无法核对；请在 Excel/WPS 中打开并保存后重交。"),
     DataQualityCode("IN06", "input.too_large", Severity.HIGH, "超出读取限制",
-                    "文件、解压后的工作表、行数、列数、单元格长度或工作表数超过限制，为保护批量运行未读取。"),
+                    "文件、解压后的部件（压缩炸弹）、行数、列数、单元格长度、工作表数或解析时间、内存超过读取限制，"
+                    "为保护批量运行未读取；限制及调整方法见 docs/limits.md（规则包 limits: 或 --limit）。"),
     DataQualityCode("IN07", "input.unknown_period", Severity.LOW, "村名或年度无法确定",
                     "标题行、文件名和目录名都没有给出村名或年度，也没有 --village / --year。"),
     DataQualityCode("IN08", "input.ambiguous_columns", Severity.MEDIUM, "表头列名重复",

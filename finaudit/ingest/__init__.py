@@ -85,23 +85,36 @@ def discover(paths: Iterable[str | os.PathLike], warnings: list[str]) -> list[tu
     """(path, display name, root argument) for each ledger file under the given files and folders.
 
     Folders are walked without following links (a link loop cannot hang the run); FIFOs, devices and
-    Excel's "~$" lock files are passed over with a warning.
+    Excel's "~$" lock files are passed over, and folders that cannot be listed are named, in warnings.
     """
     found: list[tuple[Path, str, Path]] = []
+
+    def unlisted(exc: OSError) -> None:
+        warnings.append(f"跳过文件夹 {display_name(exc.filename or '')}：{exc.strerror or exc}")
+
     for arg in paths:
         root = Path(arg)
         if not root.exists() and not root.is_symlink():
-            raise NoInputError(f"找不到 {root}")
+            raise NoInputError(f"找不到 {display_name(root)}")
         if root.is_dir():
-            for folder, dirs, files in os.walk(root, followlinks=False):
+            for folder, dirs, files in os.walk(root, onerror=unlisted, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     path = Path(folder) / name
                     if _wanted(path, warnings):
-                        found.append((path, path.as_posix(), root))
+                        found.append((path, display_name(path), root))
         elif _wanted(root, warnings, explicit=True):
-            found.append((root, root.as_posix(), root.parent))
+            found.append((root, display_name(root), root.parent))
     return found
+
+
+def display_name(path: str | os.PathLike) -> str:
+    """The path as the report shows it: forward slashes, and bytes that are not UTF-8 (a GBK name
+    unpacked from a Windows zip) written as \\xNN, so that the report is always valid UTF-8."""
+    raw = os.fsencode(path)
+    if os.sep != "/":
+        raw = raw.replace(os.sep.encode(), b"/")
+    return raw.decode("utf-8", "backslashreplace")
 
 
 def _wanted(path: Path, warnings: list[str], explicit: bool = False) -> bool:
@@ -114,10 +127,10 @@ def _wanted(path: Path, warnings: list[str], explicit: bool = False) -> bool:
         if stat.S_ISLNK(mode):
             mode = path.stat().st_mode
     except OSError as exc:
-        warnings.append(f"跳过 {path.as_posix()}：{exc.strerror or exc}")
+        warnings.append(f"跳过 {display_name(path)}：{exc.strerror or exc}")
         return False
     if not stat.S_ISREG(mode):
-        warnings.append(f"跳过 {path.as_posix()}：不是普通文件")
+        warnings.append(f"跳过 {display_name(path)}：不是普通文件")
         return False
     return True
 
@@ -128,19 +141,37 @@ def load(paths: Iterable[str | os.PathLike], options: IngestOptions | None = Non
     intake = Intake()
     files = discover(paths, intake.warnings)
     if not files:
-        raise NoInputError("没有找到账簿文件（.xlsx .xlsm .xls .ods .csv）")
+        skipped = "；".join(intake.warnings[:3])
+        raise NoInputError("没有找到账簿文件（.xlsx .xlsm .xls .ods .csv）" + (f"：{skipped}" if skipped else ""))
     lookup = build_lookup(options.aliases)
     for path, display, root in files:
-        book = read_book(path, display, limits=options.limits, password=options.password)
+        try:
+            book = read_book(path, display, limits=options.limits, password=options.password)
+        except BaseException as exc:  # a bug (or a parser panic) must not end the batch: report, go on
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
+            book = RawBook(file=display, sha256="", format="unknown", findings=[data_quality_finding(
+                "IN01", f"文件 {display} 读取时发生内部错误（{type(exc).__name__}: {str(exc)[:200]}），"
+                "已跳过；请把该文件交给技术人员", file=display)])
         intake.findings.extend(book.findings)
         names = [path.stem] + [p.name for p in path.relative_to(root).parents if p.name][:3] \
             if path.is_relative_to(root) else [path.stem]
         if root.name and root.name not in names:
             names.append(root.name)
+        names = [os.fsencode(n).decode("utf-8", "replace") for n in names]
         record = InputFile(file=display, sha256=book.sha256, format=book.format,
                            village=None, year=None, encoding=book.encoding)
         intake.inputs.append(record)
-        _read_sheets(book, record, names, lookup, options, intake)
+        mark = (len(intake.ledgers), len(intake.findings), len(intake.warnings))
+        try:
+            _read_sheets(book, record, names, lookup, options, intake)
+        except BaseException as exc:  # as above: one file's sheets, not the run
+            if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                raise
+            del intake.ledgers[mark[0]:], intake.findings[mark[1]:], intake.warnings[mark[2]:]
+            intake.findings.append(data_quality_finding(
+                "IN01", f"文件 {display} 的工作表分析时发生内部错误（{type(exc).__name__}: {str(exc)[:200]}），"
+                "已跳过；请把该文件交给技术人员", file=display))
     return intake
 
 
@@ -182,10 +213,13 @@ def _read_sheets(book: RawBook, record: InputFile, names: list[str], lookup, opt
             ledger.year = _year_from_dates(ledger)
         ledger.findings.extend(_formula_findings(ledger, header, book.formula_cells.get(sheet.name, ())))
         intake.findings.extend(ledger.findings)
-        for canonical, _ in header.duplicates:
+        for canonical, col in header.duplicates:
+            used = header.columns.get(canonical)
+            label = header.labels.get(col) or header.labels.get(used) or canonical
+            letters = f"{column_letter(used)} 列和 {column_letter(col)} 列" if used is not None else f"{column_letter(col)} 列"
             intake.findings.append(data_quality_finding(
-                "IN08", f"{sheet.name} 表头有两列都像“{canonical}”，只采用了第一列",
-                **ledger.where(header.last_row + 1), key=canonical))
+                "IN08", f"{sheet.name} 表头有两列都是“{label}”（{letters}），只采用了第一列；请确认哪一列是账上的数",
+                **ledger.where(header.last_row + 1) | {"column": column_letter(col)}, key=canonical))
         if ledger.village is None or ledger.year is None:
             what = "村名" if ledger.village is None else "年度"
             intake.findings.append(data_quality_finding(

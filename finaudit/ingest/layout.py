@@ -19,7 +19,7 @@ from finaudit.ingest.readers import RawSheet
 from finaudit.ingest.values import normalise_text
 
 HEADER_SCAN_ROWS = 30
-MAX_HEADER_MERGES = 10_000
+MAX_HEADER_MERGES = 1000
 _JOURNAL_FAMILY = "journal"
 _SUBHEADER_WORDS = frozenset({"月", "日", "年", "字", "号", "借方", "贷方", "方向", "借或贷", "金额", "余额",
                               "数量", "单价", "编号", "名称", "收入", "支出", "结余", "种类", "号数"})

@@ -27,14 +27,20 @@ import struct
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds beyond which a file is not parsed (IN06)."""
+    """Bounds beyond which a file is not parsed (IN06), and the fence around the parser.
+
+    Every field can be changed in a rule pack's ``limits:`` section or with ``--limit NAME=VALUE``
+    (docs/limits.md); `Limits.updated` validates the values. The defaults are generous for real
+    village books (a busy village writes a few thousand rows a year).
+    """
 
     max_file_bytes: int = 200 * 2**20
     max_part_bytes: int = 256 * 2**20       # one decompressed zip member
@@ -46,6 +52,74 @@ class Limits:
     max_cell_chars: int = 32_767
     max_zip_members: int = 10_000
     max_cells: int = 20_000_000             # A1 to the farthest value; calamine needs 32 B a cell
+    parse_in_child: bool = True             # POSIX: parse in a forked child, so an abort ends only it
+    max_parse_seconds: float = 300.0        # wall time of one file's parse in the child
+    max_parse_memory: int = 4 * 2**30       # address space the child may add (RLIMIT_AS)
+
+    def updated(self, values: Mapping[str, object]) -> Limits:
+        """A copy with ``values`` (name → value, as YAML or the command line gives them) applied.
+
+        Raises:
+            ValueError: an unknown name or an unusable value; the message is Chinese and names both.
+        """
+        changes = {}
+        for name, value in values.items():
+            if name not in LIMIT_HELP:
+                raise ValueError(f"未知的读取限制 {name}；可用的：{'、'.join(LIMIT_HELP)}")
+            changes[name] = _limit_value(name, value)
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in LIMIT_HELP}
+
+
+# name → (kind, Chinese description); the order is the order docs/limits.md lists them in.
+LIMIT_HELP: dict[str, tuple[str, str]] = {
+    "max_file_bytes": ("bytes", "单个输入文件的大小"),
+    "max_part_bytes": ("bytes", "xlsx/ods 压缩包内单个部件解压后的大小（声明值和实际解压量都检查）"),
+    "max_total_bytes": ("bytes", "xlsx/ods 压缩包全部部件解压后的总大小"),
+    "max_ratio": ("count", "超过 1 MB 的部件的解压/压缩比（压缩炸弹）"),
+    "max_rows": ("count", "一张表最后一个有内容的行号；CSV 的行数"),
+    "max_cols": ("count", "一张表最后一个有内容的列号；CSV 一行的列数"),
+    "max_sheets": ("count", "一个工作簿的工作表数"),
+    "max_cell_chars": ("count", "一个单元格的字符数"),
+    "max_zip_members": ("count", "xlsx/ods 压缩包内的部件数"),
+    "max_cells": ("count", "一张表从 A1 到最远有内容单元格的矩形面积（单元格数）"),
+    "parse_in_child": ("bool", "在子进程中解析表格（Linux/macOS），解析器崩溃只影响该文件"),
+    "max_parse_seconds": ("seconds", "子进程解析一个文件的最长时间"),
+    "max_parse_memory": ("bytes", "子进程解析时可再占用的内存（地址空间）"),
+}
+
+_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "kib": 2**10, "m": 2**20, "mb": 2**20, "mib": 2**20,
+          "g": 2**30, "gb": 2**30, "gib": 2**30}
+_SIZE_RE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", re.I)
+
+
+def _limit_value(name: str, value: object) -> object:
+    """Coerce one limit's value: sizes take "200MB" (binary units), counts whole numbers, seconds
+    positive numbers, switches true/false."""
+    kind = LIMIT_HELP[name][0]
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
+            return value.strip().lower() in ("true", "yes", "on", "1")
+        raise ValueError(f"读取限制 {name} 应为 true 或 false，而不是 {value!r}")
+    number: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and (m := _SIZE_RE.fullmatch(value.replace("_", "").replace(",", ""))):
+        unit = m[2].lower()
+        if unit in _UNITS and (unit == "" or kind == "bytes"):
+            number = float(m[1]) * _UNITS[unit] if "." in m[1] else int(m[1]) * _UNITS[unit]
+    if number is None or number != number or number <= 0 or number == float("inf"):
+        what = {"bytes": "正的字节数（可写 200MB、1GB）", "count": "正整数", "seconds": "正的秒数"}[kind]
+        raise ValueError(f"读取限制 {name} 应为{what}，而不是 {value!r}")
+    if kind == "seconds":
+        return float(number)
+    if kind == "count" and number != int(number):
+        raise ValueError(f"读取限制 {name} 应为正整数，而不是 {value!r}")
+    return int(number)
 
 
 @dataclass(frozen=True)
@@ -82,6 +156,7 @@ _ZIP_MAGIC, _OLE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06"), b"\xd0\xcf\x11\xe0\xa1\
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _HTML_RE = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:html|!doctype\s+html|table|head|body"
                       rb"|meta|\?mso-application|(?:\w+:)?workbook\b)", re.I | re.S)
+_MHT_RE = re.compile(rb"\s*(?:(?:From|Subject|Date|Snapshot-Content-Location):[^\n]*\n)*MIME-Version:", re.I)  # .mht
 _DTD_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 # Fast path: unprefixed cells whose first attribute is r="…"; anything else goes to the walker.
 _FAST_REF_RE = re.compile(rb'<c r="([A-Z]+)([0-9]+)"')
@@ -164,7 +239,7 @@ def _sniff(head: bytes, suffix: str) -> str:
     text = head.removeprefix(b"\xef\xbb\xbf")
     if head[:2] in _UTF16_BOMS:
         text = head[2:4096].decode("utf-16-le" if head[0] == 0xFF else "utf-16-be", "ignore").encode()
-    if _HTML_RE.match(text):
+    if _HTML_RE.match(text) or _MHT_RE.match(text):
         return "html"
     controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13, 26))
     text_like = head[:2] in _UTF16_BOMS or (head and b"\0" not in head and controls * 100 <= len(head))
@@ -288,6 +363,11 @@ class _Scan:
             if not out:
                 break
             size, self.inflated = size + len(out), self.inflated + len(out)
+            if size > max(info.file_size, 2**20) and size > self.lim.max_ratio * max(info.compress_size, 1):
+                # the ratio rule on the actual size: a member that lies about its size is stopped
+                # here, not after inflating it up to the cap
+                raise self.stop("IN06", f"部件 {name} 压缩比异常（{_mb(info.compress_size)} 实际解压超过 "
+                                        f"{_mb(size)}，声明 {_mb(info.file_size)}），疑似压缩炸弹")
             if size > cap or self.inflated > self.lim.max_total_bytes:
                 raise self.stop("IN06", f"部件 {name} 实际解压超过 {_mb(min(size, cap))}（声明 "
                                         f"{_mb(info.file_size)}），超过上限，疑似压缩炸弹")

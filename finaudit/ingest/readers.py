@@ -2,20 +2,26 @@
 
 Each file is read once: the bytes are hashed (for the report's provenance), checked by `preflight`
 (formats, encryption, sizes — before any parser sees them, because python-calamine aborts the process
-on some hostile files), then parsed by python-calamine (xlsx/xlsm/xls/xlsb/ods) or the csv module.
-Files are opened read-only and never written. What cannot be read becomes an `IN` finding.
+on some hostile files), then parsed by python-calamine (xlsx/xlsm/xls/xlsb/ods) — in a worker process
+with a memory and time limit (`isolation`), the last line of defence — or by the csv module, within
+the same `Limits`. Files are opened read-only and never written. What cannot be read becomes an `IN`
+finding.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from finaudit.codes import data_quality_finding
 from finaudit.findings import Finding, Severity
+from finaudit.ingest import isolation
 from finaudit.ingest.preflight import Limits, preflight
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et"})
@@ -23,6 +29,12 @@ TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 LEDGER_SUFFIXES = SPREADSHEET_SUFFIXES | TEXT_SUFFIXES
 
 Merge = tuple[tuple[int, int], tuple[int, int]]
+
+
+# Not parser errors: a Ctrl-C or an exit must go through. Everything else a parser raises is one —
+# including pyo3's PanicException (python-calamine's Rust code panicking on a malformed file),
+# which derives from BaseException so that ``except Exception`` lets it through.
+_INTERRUPTS = (KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 @dataclass(slots=True)
@@ -55,12 +67,10 @@ def read_book(path: Path, display: str, *, limits: Limits | None = None,
     """Read one ledger file. Never raises for bad content: problems become `IN` findings."""
     limits = limits or Limits()
     try:
-        size = path.stat().st_size
-        if size > limits.max_file_bytes:
-            return _failed(display, "", "unknown", "IN06",
-                           f"文件 {display} 大小 {size:,} 字节，超过上限 {limits.max_file_bytes:,} 字节，未读取")
-        with path.open("rb") as handle:
-            data = handle.read(limits.max_file_bytes + 1)
+        data = _read_bytes(path, limits.max_file_bytes)
+    except _TooLarge as exc:
+        return _failed(display, "", "unknown", "IN06",
+                       f"文件 {display} 大小 {exc.size:,} 字节，超过上限 {limits.max_file_bytes:,} 字节，未读取")
     except OSError as exc:
         return _failed(display, "", "unknown", "IN01", f"文件 {display} 无法打开：{exc.strerror or exc}")
     sha = hashlib.sha256(data).hexdigest()
@@ -90,37 +100,97 @@ def read_book(path: Path, display: str, *, limits: Limits | None = None,
     return book
 
 
-def _read_spreadsheet(book: RawBook, data: bytes, limits: Limits) -> None:
+class _TooLarge(Exception):
+    def __init__(self, size: int):
+        super().__init__(size)
+        self.size = size
+
+
+def _read_bytes(path: Path, cap: int) -> bytes:
+    """The file's bytes, opened read-only. Non-blocking and checked after opening, so a FIFO or a
+    device put in the file's place after the folder was listed cannot hang the run."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "不是普通文件")
+        if info.st_size > cap:
+            raise _TooLarge(info.st_size)
+        data = handle.read(cap + 1)
+    if len(data) > cap:  # grew while being read
+        raise _TooLarge(len(data))
+    return data
+
+
+def _parse_workbook(data: bytes, max_sheets: int) -> dict:
+    """python-calamine on the bytes: plain data only, so that it can come back from a worker process.
+
+    Returns:
+        {"error": text} when the workbook cannot be opened; else {"count": sheets in the workbook,
+        "sheets": [(name, hidden, cells, start, merged, error)]} (no sheets over ``max_sheets``).
+    """
     import python_calamine as pc
 
     try:
         workbook = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except Exception as exc:  # calamine raises its own errors and plain ValueError/IOError
-        book.findings.append(data_quality_finding(
-            "IN01", f"文件 {book.file} 无法作为表格读取（{_short(exc)}）", file=book.file))
-        return
-    with workbook:
-        metadata = workbook.sheets_metadata
-        if len(metadata) > limits.max_sheets:
+        with workbook:
+            metadata = workbook.sheets_metadata
+            if len(metadata) > max_sheets:
+                return {"count": len(metadata), "sheets": []}
+            return {"count": len(metadata), "sheets": [_parse_sheet(pc, workbook, meta) for meta in metadata
+                                                       if meta.typ == pc.SheetTypeEnum.WorkSheet]}
+    except BaseException as exc:  # calamine's own errors, ValueError/IOError, and Rust panics
+        if isinstance(exc, _INTERRUPTS):
+            raise
+        return {"error": _short(exc)}
+
+
+def _parse_sheet(pc, workbook, meta) -> tuple:
+    hidden = meta.visible != pc.SheetVisibleEnum.Visible
+    try:
+        sheet = workbook.get_sheet_by_name(meta.name)
+        cells = sheet.to_python(skip_empty_area=True)
+        start = sheet.start or (0, 0)
+        merged = list(sheet.merged_cell_ranges or [])
+    except BaseException as exc:
+        if isinstance(exc, _INTERRUPTS):
+            raise
+        return (meta.name, hidden, [], (0, 0), [], _short(exc))
+    return (meta.name, hidden, cells, tuple(start), merged, None)
+
+
+def _read_spreadsheet(book: RawBook, data: bytes, limits: Limits) -> None:
+    if limits.parse_in_child and isolation.AVAILABLE:
+        try:
+            parsed = isolation.run_in_child(_parse_workbook, data, limits.max_sheets,
+                                            seconds=limits.max_parse_seconds, memory=limits.max_parse_memory)
+        except isolation.ChildFailed as exc:
+            code, what = {"timeout": ("IN06", f"读取时间超过上限（{exc.detail}），已停止"),
+                          "memory": ("IN06", f"读取所需内存超过上限 {limits.max_parse_memory / 2**30:g} GB"
+                                             f"（{exc.detail}）")}.get(exc.reason, ("IN01", f"读取失败（{exc.detail}）"))
             book.findings.append(data_quality_finding(
-                "IN06", f"文件 {book.file} 有 {len(metadata)} 张工作表，超过上限 {limits.max_sheets}",
+                code, f"文件 {book.file} {what}；文件可能已损坏或是恶意文件，请在 Excel/WPS 中打开检查后另存重交",
                 file=book.file))
             return
-        for meta in metadata:
-            if meta.typ != pc.SheetTypeEnum.WorkSheet:
-                continue
-            try:
-                sheet = workbook.get_sheet_by_name(meta.name)
-                cells = sheet.to_python(skip_empty_area=True)
-                start = sheet.start or (0, 0)
-                merged = sheet.merged_cell_ranges or []
-            except Exception as exc:
-                book.findings.append(data_quality_finding(
-                    "IN01", f"工作表“{meta.name}”无法读取（{_short(exc)}）", file=book.file, sheet=meta.name))
-                continue
-            book.sheets.append(RawSheet(
-                name=meta.name, cells=cells, row0=start[0], col0=start[1],
-                hidden=meta.visible != pc.SheetVisibleEnum.Visible, merged=list(merged)))
+    else:
+        parsed = _parse_workbook(data, limits.max_sheets)
+    if "error" in parsed:
+        book.findings.append(data_quality_finding(
+            "IN01", f"文件 {book.file} 无法作为表格读取（{parsed['error']}）", file=book.file))
+        return
+    if parsed["count"] > limits.max_sheets:
+        book.findings.append(data_quality_finding(
+            "IN06", f"文件 {book.file} 有 {parsed['count']} 张工作表，超过上限 {limits.max_sheets}",
+            file=book.file))
+        return
+    for name, hidden, cells, start, merged, error in parsed["sheets"]:
+        if error is not None:
+            book.findings.append(data_quality_finding(
+                "IN01", f"工作表“{name}”无法读取（{error}）", file=book.file, sheet=name))
+            continue
+        book.sheets.append(RawSheet(name=name, cells=cells, row0=start[0], col0=start[1],
+                                    hidden=hidden, merged=merged))
 
 
 def decode_text(data: bytes) -> tuple[str, str] | None:
@@ -159,6 +229,10 @@ def _read_csv(data: bytes, display: str, sha: str, stem: str, limits: Limits) ->
             "IN01", f"CSV 文件 {display} 含有空字符(NUL)，已忽略这些字符；请确认文件未损坏", file=display,
             severity=Severity.LOW))
         text = text.replace("\x00", "")
+    if not text.strip():
+        book.findings.append(data_quality_finding(
+            "IN01", f"CSV 文件 {display} 是空文件，没有任何内容；请重新导出", file=display))
+        return book
     sample = text[:8192]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
@@ -166,21 +240,35 @@ def _read_csv(data: bytes, display: str, sha: str, stem: str, limits: Limits) ->
     except csv.Error:
         delimiter = ","
     rows: list[list[object]] = []
+    width = 0
     old_limit = csv.field_size_limit()
     csv.field_size_limit(limits.max_cell_chars)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            if len(rows) >= limits.max_rows or len(row) > limits.max_cols:
-                what = "行数" if len(rows) >= limits.max_rows else f"第 {len(rows) + 1} 行的列数"
-                book.findings.append(data_quality_finding(
-                    "IN06", f"CSV 文件 {display} 的{what}超过上限，未读取", file=display))
-                return book
-            rows.append(list(row))
+        for row in reader:
+            width = max(width, len(row))
+            if len(rows) >= limits.max_rows:
+                problem = f"超过 {limits.max_rows:,} 行"
+            elif len(row) > limits.max_cols:
+                problem = f"第 {reader.line_num} 行有 {len(row):,} 列，超过 {limits.max_cols:,} 列"
+            elif (len(rows) + 1) * width > limits.max_cells:
+                problem = f"数据区域超过 {limits.max_cells:,} 个单元格"
+            else:
+                rows.append(row)
+                continue
+            book.findings.append(data_quality_finding(
+                "IN06", f"CSV 文件 {display} {problem}，超出读取范围，未读取；请确认这是账簿文件，"
+                "或按年度、账簿拆分后重交", file=display))
+            return book
     except csv.Error as exc:
+        line = reader.line_num or 1
+        if "field larger" in str(exc):
+            code, what = "IN06", f"有超过 {limits.max_cell_chars:,} 个字符的单元格（超过单元格上限）"
+        else:
+            code, what = "IN01", f"格式错误（{_short(exc)}）"
         book.findings.append(data_quality_finding(
-            "IN06" if "field larger" in str(exc) else "IN01",
-            f"CSV 文件 {display} 第 {len(rows) + 1} 行无法读取（{_short(exc)}）",
-            file=display, row=len(rows) + 1))
+            code, f"CSV 文件 {display} 第 {line} 行{what}，未读取；请检查该行（常见原因：引号不配对）",
+            file=display, sheet=stem, row=line))
         return book
     finally:
         csv.field_size_limit(old_limit)

@@ -7,23 +7,23 @@ The human form groups findings by village and severity, one line per finding tha
 from __future__ import annotations
 
 import io
-import json
 from itertools import groupby
 
 from finaudit.findings import Severity
 from finaudit.report.model import Report
-from finaudit.report.safe import clean_text
+from finaudit.report.safe import clean_line, json_text
 
 _STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan",
           Severity.INFO: "dim"}
 
 
 def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+    """`Report.to_dict()` as JSON; text from the files kept exactly, control characters escaped."""
+    return json_text(report.to_dict()) + "\n"
 
 
 def _place(f) -> str:
-    return f"{f.sheet}!{f.column or ''}{f.row}" if f.row else (f.sheet or f.file or "")
+    return f"{f.sheet or f.file}!{f.column or ''}{f.row}" if f.row else (f.sheet or f.file or "")
 
 
 def _info_lines(findings: list) -> list[tuple[str, str, str]]:
@@ -44,12 +44,12 @@ def render_human(report: Report, *, color: bool = False, width: int = 120) -> st
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width,
-                      highlight=False, soft_wrap=True)
+                      highlight=False, emoji=False, soft_wrap=True)
     findings = sorted(report.findings, key=lambda f: (f.village or "", -f.severity.rank, f.file or "",
                                                       f.sheet or "", f.row or 0, f.code))
     for village, group in groupby(findings, key=lambda f: f.village or "（未知村）"):
         items = list(group)
-        console.print(f"[bold]{escape(clean_text(village))}[/bold]  {len(items)} 项")
+        console.print(f"[bold]{escape(clean_line(village))}[/bold]  {len(items)} 项")
         for severity, same in groupby(items, key=lambda f: f.severity):
             style = _STYLE[severity]
             if severity is Severity.INFO:  # notes such as "样本不足": one line per code, not per sheet
@@ -58,7 +58,7 @@ def render_human(report: Report, *, color: bool = False, width: int = 120) -> st
                 lines = [(f.code, _place(f), f.message) for f in same]
             for code, place, message in lines:
                 console.print(f"  [{style}]{severity.label}[/{style}] {code} "
-                              f"{escape(clean_text(place))}  {escape(clean_text(message))}")
+                              f"{escape(clean_line(place))}  {escape(clean_line(message))}")
     counts = report.summary()["by_severity"]
     files = len(report.inputs)
     sheets = sum(1 for i in report.inputs for s in i.sheets if s.kind)
@@ -69,5 +69,5 @@ def render_human(report: Report, *, color: bool = False, width: int = 120) -> st
         note = f"（{parts}）" if parts else ""
         console.print(f"无问题{note}：{files} 个文件，{sheets} 张账表")
     for warning in report.warnings:
-        console.print(f"[dim]注意：{escape(clean_text(warning))}[/dim]")
+        console.print(f"[dim]注意：{escape(clean_line(warning))}[/dim]")
     return buffer.getvalue()

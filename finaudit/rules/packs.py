@@ -2,15 +2,16 @@
 
 A pack (DESIGN.md §6) is loaded with PyYAML's safe loader only (no Python object tags), validated
 key by key against the rule registry, and resolved along its `extends` chain (cycles rejected) into
-one `RuleSet`: for every rule, enabled / severity / typed parameters; plus officials, column aliases
-and custom rules. Anything wrong is a `PackError` naming the file, line and key — the command line
-turns it into exit code 2.
+one `RuleSet`: for every rule, enabled / severity / typed parameters; plus officials, column aliases,
+custom rules and reading limits (`limits:`, docs/limits.md). Anything wrong is a `PackError` naming
+the file, line and key — the command line turns it into exit code 2.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -25,7 +26,7 @@ from finaudit.rules.base import SHARED_PARAMS, Param, Rule
 MAX_PACK_BYTES = 1 << 20
 MAX_EXTENDS = 8
 TOP_KEYS = ("version", "name", "description", "extends", "params", "officials", "rules", "custom",
-            "aliases")
+            "aliases", "limits")
 RULE_KEYS = ("enabled", "severity", "params")
 CUSTOM_KEYS = ("code", "kind", "where", "severity", "message", "title", "regulation")
 _CUSTOM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,9}$")
@@ -66,6 +67,13 @@ class RuleSet:
     rules: dict[str, RuleConfig]
     custom: list[CustomSpec] = field(default_factory=list)
     aliases: dict[str, list[str]] = field(default_factory=dict)
+    limits: dict[str, Any] = field(default_factory=dict)  # reading limits the pack changes (docs/limits.md)
+
+    def reading_limits(self, overrides: dict[str, Any] | None = None):
+        """The pack's reading limits over the defaults, then `overrides` (e.g. from --limit)."""
+        from finaudit.ingest.preflight import Limits
+
+        return Limits().updated(self.limits).updated(overrides or {})
 
     def report_dict(self) -> dict[str, Any]:
         """`ruleset` of the report JSON: name, sha256 and every effective parameter."""
@@ -121,6 +129,8 @@ def _parse(text: str, source: str) -> tuple[Any, dict[tuple, int]]:
         raise PackError(f"{source} {line}：不是有效的 YAML（{exc.problem or exc}）") from None
     except yaml.YAMLError as exc:
         raise PackError(f"{source}：不是有效的 YAML（{exc}）") from None
+    except RecursionError:  # "[[[[…" thousands deep: PyYAML and _walk recurse per level
+        raise PackError(f"{source}：YAML 嵌套层数过深，不像是规则包") from None
     return data, lines
 
 
@@ -171,9 +181,15 @@ def _read_layer(ref: str, folder: Path | None) -> _Layer:
         if builtin.is_file():
             return _layer_from_bytes(builtin.read_bytes(), f"{ref}.yaml（内置）", None)
     try:
-        if path.stat().st_size > MAX_PACK_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever
+            raise PackError(f"规则包 {path} 不是普通文件")
+        if info.st_size > MAX_PACK_BYTES:
             raise PackError(f"规则包 {path} 超过 1 MB，不像是规则包")
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_PACK_BYTES + 1)
+        if len(raw) > MAX_PACK_BYTES:
+            raise PackError(f"规则包 {path} 超过 1 MB，不像是规则包")
     except OSError as exc:
         raise PackError(f"无法读取规则包 {path}：{exc.strerror or exc}") from None
     return _layer_from_bytes(raw, path.as_posix(), path.parent)
@@ -226,7 +242,7 @@ def _check_keys(layer: _Layer) -> None:
     if version != 1:
         raise layer.fail(("version",), "只支持 version: 1")
     for key, kind in (("name", str), ("description", str), ("params", dict), ("officials", list),
-                      ("rules", dict), ("custom", list), ("aliases", dict)):
+                      ("rules", dict), ("custom", list), ("aliases", dict), ("limits", dict)):
         if key in layer.data and layer.data[key] is not None and not isinstance(layer.data[key], kind):
             raise layer.fail((key,), f"应为{_TYPE_WORDS[kind]}")
 
@@ -243,6 +259,7 @@ def _resolve(layers: list[_Layer]) -> RuleSet:
     rule_raw: dict[str, dict] = {}
     custom: list[CustomSpec] = []
     aliases: dict[str, list[str]] = {}
+    limits: dict[str, Any] = {}
     name = "default"
     codes = {r.code: r for r in all_rules()}
     for layer in layers:
@@ -281,6 +298,7 @@ def _resolve(layers: list[_Layer]) -> RuleSet:
             aliases.setdefault(canonical, []).extend(names)
         for i, item in enumerate(data.get("custom") or []):
             custom.append(_custom_spec(layer, i, item, codes, custom))
+        limits.update(_limits(layer))
 
     rules: dict[str, RuleConfig] = {}
     for code, rule in codes.items():
@@ -293,7 +311,20 @@ def _resolve(layers: list[_Layer]) -> RuleSet:
                                  severity=Severity(raw.get("severity", rule.severity)), params=params)
     digest = hashlib.sha256(b"".join(layer.raw for layer in layers)).hexdigest()
     return RuleSet(name=name, sha256=digest, files=[l.source for l in layers], shared=shared,
-                   officials=officials, rules=rules, custom=custom, aliases=aliases)
+                   officials=officials, rules=rules, custom=custom, aliases=aliases, limits=limits)
+
+
+def _limits(layer: _Layer) -> dict[str, Any]:
+    """The layer's `limits:` section, each value checked (and coerced) against `Limits`."""
+    from finaudit.ingest.preflight import Limits
+
+    out: dict[str, Any] = {}
+    for key, value in (layer.data.get("limits") or {}).items():
+        try:
+            out[key] = Limits().updated({key: value}).to_dict()[key]
+        except ValueError as exc:
+            raise layer.fail(("limits", key), str(exc)) from None
+    return out
 
 
 def _check_rule_entry(layer: _Layer, rule: type[Rule], entry: dict) -> None:
