@@ -427,12 +427,17 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
         lines["party"] != "", ("用途:" + purpose).where(purpose != ""))
     lines = lines[lines["key"].notna()]
     voucher = lines["voucher"].where(lines["voucher"].notna(), "#" + lines["row"].astype(str))
-    payments = (lines.assign(_voucher=voucher)
-                .groupby(["key", "day", "_voucher"], sort=False)
-                .agg(row=("row", "first"), rows=("row", list), amount=("amount", "sum"),
-                     cash=("cash", "all"), summary=("summary", "first"), party=("party", "first"),
-                     voucher=("voucher", "first"))
-                .reset_index())
+    grouped = lines.assign(_voucher=voucher).groupby(["key", "day", "_voucher"], sort=False)
+    payments = grouped.agg(row=("row", "first"), lines=("row", "size"), amount=("amount", "sum"),
+                           cash=("cash", "all"), summary=("summary", "first"),
+                           party=("party", "first"), voucher=("voucher", "first")).reset_index()
+    # Row lists only where a payment has several lines (building a list per group is slow).
+    payments["rows"] = [[row] for row in payments["row"]]
+    group_id = grouped.ngroup()
+    several = group_id.isin(np.flatnonzero(payments["lines"].to_numpy() > 1))
+    for gid, rows in lines["row"][several].groupby(group_id[several]):
+        payments.at[gid, "rows"] = rows.tolist()
+    payments = payments.drop(columns="lines")
     payments["voucher"] = payments["voucher"].where(payments["voucher"].notna(), None)
     return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True)
 
