@@ -12,9 +12,14 @@ produce inconsistent books. A sixth village, 后山村, is a cash book alone, of
 Deliberate faults, all listed in expected.json: data-quality faults the reader must report (SC), and
 seeded audit anomalies, one or more per audit rule — business done against the rules but booked
 faithfully in the model (a 1,500 元 cash payment, 坐支, a payment split in two …; `Spec.plants`,
-`Builder._plant`), and bookkeeping slips made only in one written book (a mistyped balance or
-本月合计, a skipped or reused voucher number, an entry posted late, 2月31日). `lint_clean` asserts
-that the model breaks the rules exactly where a plant says so and nowhere else; 东村 carries none.
+`Builder._plant`), cross-ledger ones in the model's registers and postings (an asset booked but not
+registered, a 2018 arrear, a loan to the director, a rent never booked, a cheap lease, an expense on
+the old chart's 502, a 损益类 account left open; `_plant_registers`, `_plant_contracts`,
+`_plant_booked`), and bookkeeping slips made only in one written book (a mistyped balance, 本月合计,
+上年结转, trial-balance closing or voucher line, a skipped or reused voucher number, an entry posted
+late or never written, 2月31日). `lint_clean` asserts that the model breaks the rules exactly where a
+plant says so and nowhere else; 东村 carries none. Where one slip necessarily shows in a second check
+(a wrong 上年结转 also makes the year end disagree), the consequence is listed in expected.json too.
 
 Everything is deterministic: fixed random seeds, fixed workbook timestamps and fixed zip entry times,
 so re-running gives byte-identical files. Money is integer 分 throughout; floats appear only in the
@@ -155,6 +160,7 @@ class ArapItem:
     summary: str
     opening: int
     balance: int = 0
+    plant: Plant | None = None    # a seeded finding on this register row (AR01, AR02)
 
 
 @dataclass
@@ -168,7 +174,9 @@ class Contract:
     end: dt.date
     annual: int
     method: str
-    received: int = 0
+    received: int = 0              # booked from this party in the year (from the vouchers)
+    claimed: int | None = None     # what the register says was received, when it differs (AS02 plant)
+    plant: Plant | None = None     # a seeded finding on this register row (AS02, AS03, AS04)
 
 
 @dataclass
@@ -184,6 +192,8 @@ class Asset:
     custodian: str
     acc_dep: int = 0
     status: str = "在用"
+    registered: bool = True        # False: booked to 151 but never entered in the register (AS01 plant)
+    plant: Plant | None = None
 
     @property
     def original(self) -> int:
@@ -192,11 +202,12 @@ class Asset:
 
 @dataclass(frozen=True)
 class Plant:
-    """A seeded audit anomaly carried by one voucher (listed in expected.json): the finding it must
-    raise and where. `book` is the book it is reported in — a journal's account prefix ("101", "102",
-    "10201") or "vouchers" for the 序时账; `column` the canonical column the finding points at. A
-    day-level finding (CA01, CA02, CA05, EX08) sits on the day's last entry in that book, any other on
-    the voucher's own row."""
+    """A seeded audit anomaly carried by one voucher or register row (listed in expected.json): the
+    finding it must raise and where. `book` is the book it is reported in — a journal's account prefix
+    ("101", "102", "10201"), "vouchers" for the 序时账, or "assets" / "arap" / "contracts" for a
+    register; `column` the canonical column the finding points at. A day-level finding (CA01, CA02,
+    CA05, EX08) sits on the day's last entry in that book, any other on the voucher's own row (a
+    register plant on its row; AS01 on the register's 合计 row)."""
 
     code: str
     note: str
@@ -353,6 +364,8 @@ class Builder:
         self.roles = {**base, **{r: base["admin"] for r in ADMIN_ROLES}, "bank2": base["bank"],
                       **spec.role_codes}
         self.chart = CHART_2004 if spec.year <= 2023 else CHART_2023
+        if "old_code_502" in spec.plants:   # 中心村 LG11: the old chart's 502 经营支出 kept in the 2024 books
+            self.chart = {**self.chart, "502": "经营支出"}
         self.days = posting_days(spec.year)
         self.plan: dict[dt.date, list[Event]] = defaultdict(list)
         self.used: set[int] = set()
@@ -396,6 +409,8 @@ class Builder:
             ArapItem(f"{TOWN}农机服务站", "应付", "单位", dt.date(y - 1, 9, rng.randint(5, 25)), "应付机耕服务费",
                      self.amount(2300, 4800)),
         ]
+        if s.plants:
+            self._plant_registers(arap)
         contracts = self._contracts(hh)
         cash0, bank0 = self.amount(800, 2200), self.amount(150000, 240000)
         opening = {self.roles["cash"]: cash0, self.roles["bank"]: bank0,
@@ -413,6 +428,8 @@ class Builder:
             self._plant()
         vouchers = self._simulate(cash0)
         assert self.red_from is None and self.sit_from is None, (s.name, "a cash plant found no day")
+        if s.plants:
+            self._plant_booked(vouchers)
         vouchers += self._year_end(vouchers, assets)
         self._number(vouchers)
         if s.plants:
@@ -425,6 +442,9 @@ class Builder:
         for c in contracts:
             c.received = sum(ln.credit for v in vouchers if v.contract is c for ln in v.lines
                              if ln.code in (self.roles["rent"], self.roles["op_income"]))
+            if c.plant and c.plant.code == "AS02":   # 收入不入账: the register says paid, the books do not
+                assert c.received == 0
+                c.claimed = c.annual
         return Village(s, self.chart, opening, vouchers, assets, arap, contracts)
 
     def _assets(self) -> list[Asset]:
@@ -467,7 +487,61 @@ class Builder:
         out.append(Contract(f"{self.s.name}发包〔{start.year}〕{len(out) + 1}号", f"{self.s.name}便民超市",
                             "村集体门面房", rng.randint(600, 1200), "平方米", start, dt.date(y + 2, 12, 31),
                             quarter * 4, "公开招租"))
+        if self.s.plants:
+            self._plant_contracts(out)
         return out
+
+    def _plant_contracts(self, contracts: list[Contract]) -> None:
+        """Seeded anomalies in the contract register (北村): a 耕地 let far below the others to the
+        director's brother (AS04), a 鱼塘 contract running out two months after the year end (AS03,
+        info), and a 林地 rent the register shows as received but nobody booked (AS02)."""
+        s, y, plants = self.s, self.s.year, self.s.plants
+        if "low_rent" in plants:
+            c, others = contracts[3], contracts[:3]
+            assert c.subject == "耕地" and all(o.subject == "耕地" for o in others)
+            price = 248
+            while not amount_ok(c.area_tenths * price * 10) or c.area_tenths * price * 10 in self.used:
+                price -= 1
+            c.annual = c.area_tenths * price * 10
+            self.used.add(c.annual)
+            c.party, c.method = f"{s.head[0]}永强", "村两委议定"
+            rates = sorted(x.annual * 10 / x.area_tenths for x in contracts[:4])
+            median = (rates[1] + rates[2]) / 2
+            c.plant = Plant("AS04", f"耕地{c.area_tenths / 10:g}亩发包给{c.party}（村委会主任{s.head}之弟），年承包费"
+                                    f"{fmt(c.annual)}，每亩{fmt(round(c.annual * 10 / c.area_tenths))}元，不到本村"
+                                    f"耕地合同每亩中位数{fmt(round(median))}元的一半；由村两委议定，未公开竞标（低价发包、"
+                                    "优亲厚友）", "contracts", "annual_amount")
+        if "contract_expiring" in plants:
+            c = contracts[4]
+            assert c.subject == "鱼塘"
+            c.start = dt.date(y - 4, 3, 1)
+            c.end = dt.date(y + 1, 3, 1) - dt.timedelta(1)
+            c.no = f"{s.name}发包〔{c.start.year}〕5号"
+            c.plant = Plant("AS03", f"鱼塘承包合同{c.end.isoformat()}到期（年末后{(c.end - dt.date(y, 12, 31)).days}天）",
+                            "contracts", "end")
+        if "rent_unbooked" in plants:
+            c = contracts[5]
+            assert c.subject == "林地"
+            c.plant = Plant("AS02", f"{c.party}{y}年林地承包费{fmt(c.annual)}：合同台账记本年已收{fmt(c.annual)}，"
+                                    "而现金日记账、序时账中都没有这笔收入，疑为收款未交会计入账（收入不入账）",
+                            "contracts", "annual_amount")
+
+    def _plant_registers(self, arap: list[ArapItem]) -> None:
+        """Seeded anomalies in the 往来明细 (北村): a 2018 rent arrear never collected (AR01) and the
+        village committee director's 20,000 元 loan from 2022 (AR02). Both are in 112's opening balance."""
+        s, y, rng = self.s, self.s.year, self.rng
+        if "aged_receivable" in s.plants:
+            a, origin = self.amount(2600, 3900), dt.date(y - 5, 12, rng.randint(5, 25))
+            arap.append(ArapItem("曾宪福", "应收", "农户", origin, f"欠缴{y - 5}年鱼塘承包费", a, plant=Plant(
+                "AR01", f"曾宪福欠缴{y - 5}年鱼塘承包费{fmt(a)}，{origin.isoformat()}挂账，至{y}年末已超过5年仍未收回"
+                        "（长期挂账）", "arap", "origin_date")))
+        if "official_loan" in s.plants:
+            a, origin = 2_000_000, dt.date(y - 1, 8, 16)
+            assert a not in self.used and origin.weekday() < 5
+            self.used.add(a)
+            arap.append(ArapItem(s.head, "应收", "干部", origin, "借支个人建房周转款", a, plant=Plant(
+                "AR02", f"村委会主任{s.head}{origin.year}年{origin.month}月借支集体资金{fmt(a)}（个人建房周转），"
+                        f"至{y}年末未归还，往来明细对象类型为“干部”（公款私借）", "arap", "party")))
 
     def _plan(self, hh, arap, contracts, assets) -> None:
         y, s, rng, add, day, amt, fb = self.s.year, self.s, self.rng, self.add, self.day, self.amount, self.fund_bank
@@ -477,8 +551,11 @@ class Builder:
                     add(day(3 * q + 1, 5, 25), f"收取{c.party}{y}年第{q + 1}季度门面房租金",
                         [("bank", c.annual // 4, 0), ("op_income", 0, c.annual // 4)], c.party, "rent", contract=c)
             else:
-                add(day(rng.choice([1, 2, 3, 3, 4, 11, 12]), 3, 27), f"收取{c.party}{y}年{c.subject}承包费",
-                    [("auto", c.annual, 0), ("rent", 0, c.annual)], c.party, "rent", contract=c)
+                d = day(rng.choice([1, 2, 3, 3, 4, 11, 12]), 3, 27)
+                if c.plant and c.plant.code == "AS02":
+                    continue   # 收入不入账: the rent was taken but never booked
+                add(d, f"收取{c.party}{y}年{c.subject}承包费", [("auto", c.annual, 0), ("rent", 0, c.annual)],
+                    c.party, "rent", contract=c)
         item = arap[0]
         add(day(rng.randint(3, 5)), f"收回{item.party}{item.summary}",
             [("auto", item.opening, 0), ("ar", 0, item.opening)], item.party, "ar_collect", item=item)
@@ -561,6 +638,14 @@ class Builder:
                             s.preparer))
         self.used.add(2 * price)
         add(d, "购置办公电脑2台", [("fa", 2 * price, 0), ("bank", 0, 2 * price)], "县城联想专卖店", "asset")
+        if "unregistered_asset" in s.plants:   # 北村 AS01: bought and booked in December, never registered
+            d, price = day(12, 1, 15), amt(3200, 5600, 500)
+            assets.append(Asset(f"GD-{y}-{len(assets) + 1:02d}", "打印复印一体机", "电子设备", d, 1, price, 5,
+                                "村委会办公室", s.preparer, registered=False, plant=Plant(
+                                    "AS01", f"{d.month}月{d.day}日购置打印复印一体机{fmt(price)}已记入151固定资产，"
+                                            f"固定资产台账未登记：台账原值合计比151期末余额少{fmt(price)}（账实不符）",
+                                    "assets", "original_value")))
+            add(d, "购置打印复印一体机1台", [("fa", price, 0), ("bank", 0, price)], "县城办公设备经营部", "asset")
         if s.combo:
             a, b = amt(1000, 1800), amt(60, 180)
             add(day(6, 5, 20), f"收取{hh[6]}{y}年耕地承包费，支付其代垫水渠清淤费",
@@ -659,6 +744,27 @@ class Builder:
             e.lines = [("admin_clean", a, 0), ("bank", 0, a)]
             e.plant = Plant("ST02", f"保洁员11月工资转账{fmt(a)}，约为其余11个月（1,800—2,150元）的3.5倍", "10201",
                             "credit")
+
+    def _plant_booked(self, vouchers: list[Voucher]) -> None:
+        """Seeded anomalies on posted vouchers, before the year-end close (中心村): one expense booked to
+        502 经营支出 — the 2004 chart's code, 投资收益 in the 2023 chart (LG11); the fourth-quarter bank
+        interest, booked from the bank statement but never written in the 农商行 journal (LG10)."""
+        plants, y = self.s.plants, self.s.year
+        if "old_code_502" in plants:
+            v = next(x for x in vouchers if x.kind == "op_repair")
+            assert v.plant is None
+            line = next(ln for ln in v.lines if ln.code == self.roles["op_expense"])
+            line.code = "502"
+            v.plant = Plant("LG11", f"{y}年账按2023年科目表，“{v.summary}”{fmt(line.debit)}却记入502“经营支出”"
+                                    "（2004年科目表的编码；新科目表502是投资收益，经营支出应记511）",
+                            "vouchers", "account_name")
+        if "journal_missing" in plants:
+            v = [x for x in vouchers if x.kind == "interest"][-1]
+            assert v.plant is None and v.date.month == 12
+            a = v.lines[0].debit
+            v.plant = Plant("LG10", f"{v.date.month}月{v.date.day}日第4季度银行存款利息{fmt(a)}已按银行对账单记入序时账和"
+                                    f"科目余额表10201农商行，出纳未取得结息单，银行存款日记账（农商行）漏记：日记账年末余额"
+                                    f"比10201期末余额少{fmt(a)}", self.roles["bank"], "balance")
 
     def _plant_bookkeeping(self, vouchers: list[Voucher]) -> None:
         """Plants on numbered vouchers (北村 序时账): a voucher number skipped (LG04) and an expense
@@ -808,6 +914,8 @@ class Builder:
                     bal[ln.code] += ln.debit - ln.credit
         income = {c: -b for c, b in sorted(bal.items()) if b < 0}
         expense = {c: b for c, b in sorted(bal.items()) if b > 0}
+        if "pl_not_closed" in self.s.plants:   # 西村 LG12: the 结转 voucher leaves 551 其他支出 out
+            expense.pop(self.roles["public"])
         profit, dist = self.roles["profit"], self.roles["dist"]
         out.append(Voucher(d, "结转本年收入", [Line(c, a) for c, a in income.items()]
                            + [Line(profit, 0, sum(income.values()))], kind="close"))
@@ -899,11 +1007,18 @@ def lint_clean(v: Village) -> None:
             below = [x for x in near if x < limit]
             if len(below) >= 2 and sum(below) >= limit:
                 found.add(("CA04", a.date))
+    # registers: no receivable from a 干部 (AR02), nothing older than 3 years (AR01), contracts paid
+    # in full (AS02) and not expiring within 90 days (AS03) — but for the planted rows
     for item in v.arap:
+        if item.plant:
+            assert item.plant.code in ("AR01", "AR02"), (who, item.party)
+            continue
         assert not (item.kind == "应收" and item.party_type == "干部"), who
         assert item.origin >= dt.date(v.year - 2, 1, 1), (who, item.party)
     for c in v.contracts:
-        assert c.received == c.annual and (c.end - dt.date(v.year, 12, 31)).days > 90, (who, c.party)
+        plant = c.plant.code if c.plant else None
+        assert c.received == c.annual or (plant == "AS02" and c.received == 0), (who, c.party)
+        assert (c.end - dt.date(v.year, 12, 31)).days > 90 or plant == "AS03", (who, c.party)
     planted = {(x.plant.code, x.date) for x in v.vouchers if x.plant and x.plant.code in LINTED}
     assert found == planted, (who, "not planted:", sorted(found - planted), "planted, not found:",
                               sorted(planted - found))
@@ -1204,11 +1319,53 @@ def render_xicun(v: Village, path: Path) -> list[dict]:
     """西村.xlsx — hand-typed cash and bank journals: text dates/amounts in mixed forms, 过次页/承前页 page
     carries with repeated headers, blank rows, a 合计 footer and a signature line. Planted: three
     unreadable cells (SC02/SC03/SC04), a mistyped balance (LG01), a date that does not exist (LG07),
-    and the model's seeded anomalies (EX01, EX04, CA04)."""
+    the model's seeded anomalies (EX01, EX04, CA04), and a hand-typed 科目余额表 (`xicun_trial_balance`:
+    LG09, LG12)."""
     wb, faults = new_workbook(), []
     for prefix, kind in (("101", "现金日记账"), ("102", "银行存款日记账")):
         faults += hand_typed_journal(wb.create_sheet(kind), v, prefix, kind, random.Random(v.spec.seed + len(kind)))
+    faults += xicun_trial_balance(wb.create_sheet("科目余额表"), v)
     save_xlsx(wb, path)
+    return faults
+
+
+TB_SIDES = ["科目编码", "科目名称", "期初方向", "期初余额", "本期借方", "本期贷方", "期末方向", "期末余额"]
+
+
+def xicun_trial_balance(ws, v: Village) -> list[dict]:
+    """西村's 科目余额表, typed by hand like its journals: one header row, each balance as 方向 (借/贷/平)
+    and one amount, first-level accounts only, a 合计 row summing the movements. Planted: 551 其他支出
+    left out of the year-end 结转 so it keeps a balance (LG12, in the model), and 152's closing typed
+    with two digits swapped (LG09 on the row and, as its consequence, on the 合计 row: 期末借贷不平)."""
+    title_row(ws, 1, f"{v.name}{v.year}年度科目余额表", len(TB_SIDES), 14)
+    header_row(ws, 2, TB_SIDES)
+    where = {"file": "西村.xlsx", "sheet": ws.title}
+
+    def side(net: int) -> list:   # a balance as 方向 and one amount
+        if net == 0:
+            return ["平", None]
+        return ["借" if net > 0 else "贷", abs(net) / 100]
+
+    r, total, faults, typo_row = 3, [0, 0], [], None
+    for code, o, d, k, c in v.tb_rows():
+        closing = side(c)
+        if code == "152" and "tb_typo" in v.spec.plants:
+            typo = swap_digits(-c)
+            closing[1], typo_row = typo / 100, r
+            faults.append({**where, "row": r, "column": "H", "code": "LG09",
+                           "note": f"152累计折旧期末贷方余额{fmt(-c)}抄成{fmt(typo)}（两位数字颠倒），期初加减本期发生额"
+                                   "不等于期末"})
+        if code == "551" and c and "pl_not_closed" in v.spec.plants:
+            faults.append({**where, "row": r, "column": "H", "code": "LG12",
+                           "note": f"年终“结转本年支出”漏结551其他支出，年末仍有借方余额{fmt(c)}，本年收益因此多计"})
+        put_row(ws, r, [code, v.chart[code]] + side(o) + [yuan(d), yuan(k)] + closing, {4, 5, 6, 8})
+        total = [total[0] + d, total[1] + k]
+        r += 1
+    put_row(ws, r, [None, "合计", None, None, total[0] / 100, total[1] / 100, None, None], {5, 6}, bold=True)
+    if typo_row:
+        faults.append({**where, "row": r, "column": None, "code": "LG09",
+                       "note": f"同一处抄错的后果：各科目期末余额借方合计不等于贷方合计，差额正是第{typo_row}行152的差额"})
+    widths(ws, 10, 14, 9, 14, 14, 14, 9, 14)
     return faults
 
 
@@ -1383,9 +1540,10 @@ def write_csv(path: Path, rows: list[list], encoding: str) -> None:
 # ---------------------------------------------------------------- 北村: a folder of separate files
 def render_beicun(v: Village, folder: Path) -> list[dict]:
     """北村/: old .xls cash journal (xlwt), trial balance with sub-accounts and 小计, voucher list with
-    serial-number dates. Planted: a blank 记账日期 between dated rows (SC06), a payment posted after
-    later days' entries (LG06), and the model's seeded anomalies (CA01 in the .xls; LG04, EX02, EX07
-    in the 序时账)."""
+    serial-number dates, and three registers (`beicun_registers`). Planted: a blank 记账日期 between
+    dated rows (SC06), a payment posted after later days' entries (LG06), and the model's seeded
+    anomalies (CA01 in the .xls; LG04, EX02, EX07 in the 序时账; AS01, AR01, AR02, AS02, AS03, AS04 in
+    the registers)."""
     folder.mkdir(exist_ok=True)
     y = v.year
     wb = xlwt.Workbook(encoding="utf-8")
@@ -1455,6 +1613,93 @@ def render_beicun(v: Village, folder: Path) -> list[dict]:
     save_xlsx(wb, folder / f"{v.name}-序时账-{y}.xlsx")
     faults += plant_faults("vouchers", written, {"voucher": "B", "debit": "F", "attachments": "I"},
                            {"file": f"北村/{v.name}-序时账-{y}.xlsx", "sheet": "序时账"})
+    return faults + beicun_registers(v, folder)
+
+
+def register_fault(file: str, sheet: str, row: int, letters: dict[str, str], plant: Plant) -> dict:
+    return {"file": file, "sheet": sheet, "row": row, "column": letters[plant.column], "code": plant.code,
+            "note": plant.note}
+
+
+def beicun_registers(v: Village, folder: Path) -> list[dict]:
+    """北村's three registers, each its own file like the rest of the folder, in a layout unlike 东村's:
+    title, 编制单位 row, header on row 3. 固定资产台账 (原值 = 151 but for the planted unregistered
+    printer, AS01, reported at the 合计 row; 已提折旧 = 152), 往来明细 with 应收/应付 小计 rows (应收 = 112,
+    应付 = 202; planted: a 2018 arrear, AR01, and the director's loan, AR02), 合同台账 (本年已收 = rent
+    booked from that party; planted: AS02, AS03 (info), AS04)."""
+    y, faults = v.year, []
+    entity = f"编制单位：{v.name}经济合作社"
+    # 固定资产台账
+    name = f"北村/{v.name}-固定资产台账-{y}.xlsx"
+    wb = new_workbook()
+    ws = wb.create_sheet("固定资产台账")
+    headers = ["资产编号", "资产名称", "资产类别", "取得日期", "数量", "单价", "原值", "已提折旧", "净值", "使用部门",
+               "管理人", "使用状况"]
+    letters = {"original_value": "G", "accumulated_depreciation": "H"}
+    title_row(ws, 1, f"{v.name}{y}年固定资产台账", len(headers), 16)
+    ws.cell(2, 1, entity)
+    ws.cell(2, len(headers), f"截至{y}年12月31日")
+    header_row(ws, 3, headers)
+    listed = [a for a in v.assets if a.registered]
+    for r, a in enumerate(listed, 4):
+        put_row(ws, r, [a.asset_id, a.name, a.category, a.acquired, a.qty, a.unit_price / 100, a.original / 100,
+                        a.acc_dep / 100, (a.original - a.acc_dep) / 100, a.location, a.custodian, a.status],
+                {6, 7, 8, 9}, fmt_date="yyyy-mm-dd")
+    total = len(listed) + 4
+    orig, dep = sum(a.original for a in listed), sum(a.acc_dep for a in listed)
+    put_row(ws, total, ["合计", None, None, None, None, None, orig / 100, dep / 100, (orig - dep) / 100],
+            {7, 8, 9}, bold=True)
+    faults += [register_fault(name, ws.title, total, letters, a.plant) for a in v.assets if a.plant]
+    widths(ws, 12, 18, 12, 12, 6, 12, 14, 14, 14, 14, 8, 8)
+    save_xlsx(wb, folder / name.split("/")[1])
+    # 往来明细: 应收 then 应付, each with a 小计 row
+    name = f"北村/{v.name}-往来明细-{y}.xlsx"
+    wb = new_workbook()
+    ws = wb.create_sheet("往来明细")
+    headers = ["序号", "往来单位", "往来类型", "对象类型", "形成日期", "账面余额", "摘要"]
+    letters = {"party": "B", "origin_date": "E", "balance": "F"}
+    title_row(ws, 1, f"{v.name}{y}年往来款项明细表（债权债务清单）", len(headers), 16)
+    ws.cell(2, 1, entity)
+    ws.cell(2, len(headers), f"截至{y}年12月31日")
+    header_row(ws, 3, headers)
+    r, k = 4, 0
+    for kind in ("应收", "应付"):
+        items = sorted((i for i in v.arap if i.kind == kind and i.balance), key=lambda i: i.origin)
+        for i in items:
+            k += 1
+            put_row(ws, r, [k, i.party, f"{kind}款", i.party_type, i.origin, i.balance / 100, i.summary], {6},
+                    fmt_date="yyyy-mm-dd")
+            if i.plant:
+                faults.append(register_fault(name, ws.title, r, letters, i.plant))
+            r += 1
+        put_row(ws, r, [None, f"{kind}款小计", None, None, None, sum(i.balance for i in items) / 100, None], {6},
+                bold=True)
+        r += 1
+    widths(ws, 6, 24, 10, 10, 12, 14, 30)
+    save_xlsx(wb, folder / name.split("/")[1])
+    # 合同台账
+    name = f"北村/{v.name}-合同台账-{y}.xlsx"
+    wb = new_workbook()
+    ws = wb.create_sheet("合同台账")
+    headers = ["合同编号", "承包方", "发包标的", "面积", "计量单位", "起始日期", "终止日期", "年承包费", "本年已收",
+               "发包方式"]
+    letters = {"annual_amount": "H", "received": "I", "end": "G"}
+    title_row(ws, 1, f"{v.name}{y}年集体资产资源发包合同台账", len(headers), 16)
+    ws.cell(2, 1, entity)
+    ws.cell(2, len(headers), "单位：元")
+    header_row(ws, 3, headers)
+    for r, c in enumerate(v.contracts, 4):
+        received = c.claimed if c.claimed is not None else c.received
+        put_row(ws, r, [c.no, c.party, c.subject, c.area_tenths / 10, c.unit, c.start, c.end, c.annual / 100,
+                        received / 100, c.method], {8, 9}, fmt_date="yyyy-mm-dd")
+        if c.plant and c.plant.code != "AS03":   # AS03 is `info`: not a fault
+            faults.append(register_fault(name, ws.title, r, letters, c.plant))
+    n = len(v.contracts) + 4
+    put_row(ws, n, ["合计", None, None, None, None, None, None, sum(c.annual for c in v.contracts) / 100,
+                    sum(c.claimed if c.claimed is not None else c.received for c in v.contracts) / 100], {8, 9},
+            bold=True)
+    widths(ws, 20, 14, 12, 8, 10, 12, 12, 14, 14, 14)
+    save_xlsx(wb, folder / name.split("/")[1])
     return faults
 
 
@@ -1486,13 +1731,35 @@ def post_late(entries: list[Entry], opening: int, avoid: set[dt.date]) -> tuple[
 
 
 # ---------------------------------------------------------------- 中心村: 2024 book, sheet per month/account
+PACK_EX05 = {"rules": {"EX05": {"params": {"forbidden": True}}}}
+
+
 def render_zhongxin(v: Village, path: Path) -> list[dict]:
     """中心村.xlsx — 2023 chart (2024 book): cash journal as one sheet per month with text dates
     “3月5日” (year in the title); one bank sheet per account, the 邮储 one with a signed 收支 column.
-    Planted: a voucher number used twice (LG05), and the model's seeded anomalies (CA03, EX08 in the
-    month sheets; EX01, ST02 in the 农商行 sheet)."""
+    Planted: a voucher number used twice (LG05), a 上年结转 copied wrong and carried all year (LG03,
+    and LG10 at the year end), the model's seeded anomalies (CA03, EX08 in the month sheets; EX01,
+    ST02 in the 农商行 sheet, where the fourth-quarter interest is never written: LG10), and a 科目余额表
+    and 序时账 on the 2023 chart (`zhongxin_trial_balance`, `zhongxin_vouchers`: LG08, LG11)."""
     wb, y, faults = new_workbook(), v.year, []
     opening, entries = journal(v, "101")
+    shift = 0
+    if "opening_typo" in v.spec.plants:
+        # LG03: last year's closing cash copied into the new book with two digits swapped, and the
+        # whole year's balances run on from it: the book disagrees with the trial balance's 101 at the
+        # opening (LG03) and, by the same amount, at the year end (LG10)
+        shift = swap_digits(opening) - opening
+        assert all(0 <= e.balance + shift <= CASH_LIMIT for e in entries) and shift
+        faults.append({"file": "中心村.xlsx", "sheet": "1月", "row": 3, "column": "H", "code": "LG03",
+                       "note": f"1月“上年结转”{fmt(opening)}抄成{fmt(opening + shift)}（两位数字颠倒），与科目余额表"
+                               f"101库存现金期初余额{fmt(opening)}不符；全年余额都在抄错的数上滚存"})
+        opening, entries = opening + shift, rebalance(opening + shift, entries)
+        last = max(e.voucher.date.month for e in entries)
+        faults.append({"file": "中心村.xlsx", "sheet": f"{last}月", "row": 3 + sum(e.voucher.date.month == last
+                                                                                  for e in entries),
+                       "column": "H", "code": "LG10",
+                       "note": f"上年结转抄错的后果：现金日记账年末余额{fmt(entries[-1].balance)}比科目余额表101期末余额"
+                               f"{'多' if shift > 0 else '少'}{fmt(abs(shift))}（账账不符）"})
     carried = opening
     # LG05: in the first month from May with a later entry on another day than the one above it, that
     # entry is typed with the voucher number of the entry above
@@ -1545,6 +1812,9 @@ def render_zhongxin(v: Village, path: Path) -> list[dict]:
         for r in (3, 4):
             ws.cell(r, c).border, ws.cell(r, c).alignment, ws.cell(r, c).font = BOX, CENTER, Font(bold=True)
     opening, entries = journal(v, code1)
+    missing = [e for e in entries if e.voucher.plant and e.voucher.plant.code == "LG10"]
+    if missing:   # LG10: an entry booked from the bank statement but never written in this journal
+        entries = rebalance(opening, [e for e in entries if e not in missing])
     put_row(ws, 5, [None, None, "上年结转", None, None, None, None, None, opening / 100], {7, 8, 9})
     for r, e in enumerate(entries, 6):
         put_row(ws, r, [e.voucher.date, f"记-{e.voucher.number}", e.voucher.summary, e.counter, e.voucher.party,
@@ -1554,10 +1824,11 @@ def render_zhongxin(v: Village, path: Path) -> list[dict]:
                          {"date": "A", "summary": "C", "debit": "G", "credit": "H", "balance": "I"},
                          {"file": "中心村.xlsx", "sheet": ws.title})
     # the 宴请 is also a 招待 expense: EX05 reports it, but only under a pack that forbids 招待费
-    pack = {"rules": {"EX05": {"params": {"forbidden": True}}}}
-    faults += found + [{**f, "column": "H", "code": "EX05", "pack": pack,
+    faults += found + [{**f, "column": "H", "code": "EX05", "pack": PACK_EX05,
                         "note": "同一笔宴请餐费：默认规则包不限招待费，规则包设 EX05 forbidden: true 时报告"}
                        for f in found if f["code"] == "EX01"]
+    faults += [{"file": "中心村.xlsx", "sheet": ws.title, "row": len(entries) + 5, "column": "I", "code": "LG10",
+                "note": e.voucher.plant.note} for e in missing]
     put_row(ws, len(entries) + 6, [None, None, "本年累计", None, None, None, sum(e.debit for e in entries) / 100,
                                    sum(e.credit for e in entries) / 100, entries[-1].balance / 100], {7, 8, 9}, bold=True)
     widths(ws, 12, 9, 44, 14, 22, 14, 14, 14, 15)
@@ -1572,7 +1843,94 @@ def render_zhongxin(v: Village, path: Path) -> list[dict]:
         ws.cell(r, 5).number_format = "+#,##0.00;-#,##0.00"
     widths(ws, 16, 8, 60, 14, 14, 15)
     assert not any(x.plant and x.plant.book == code2 for x in v.vouchers)
+    faults += zhongxin_trial_balance(wb.create_sheet("科目余额表"), v)
+    faults += zhongxin_vouchers(wb.create_sheet("序时账"), v)
     save_xlsx(wb, path)
+    return faults
+
+
+def rebalance(opening: int, entries: list[Entry]) -> list[Entry]:
+    """Entries with their running balances recomputed (after one was left out of the book)."""
+    balance, out = opening, []
+    for e in entries:
+        balance += e.debit - e.credit
+        out.append(Entry(e.voucher, e.debit, e.credit, balance, e.counter))
+    return out
+
+
+TB_FLAT = ["科目编码", "科目名称", "期初借方", "期初贷方", "本期借方", "本期贷方", "期末借方", "期末贷方"]
+
+
+def zhongxin_trial_balance(ws, v: Village) -> list[dict]:
+    """中心村's 科目余额表 on the 2023 chart, as a bookkeeping program exports it: title, 编制单位 and
+    期间 row, one header row (期初借方 | 期初贷方 | 本期借方 …), sub-accounts 10201 农商行 / 10202 邮储银行
+    under 102, 合计 last. Planted: 502 named 经营支出, the 2004 chart's meaning (LG11)."""
+    title_row(ws, 1, f"{v.name}{v.year}年科目余额表", len(TB_FLAT), 16)
+    ws.cell(2, 1, f"编制单位：{v.name}股份经济合作社    期间：{v.year}年1月—{v.year}年12月    单位：元")
+    header_row(ws, 3, TB_FLAT)
+    r, total, faults = 4, [0] * 6, []
+    for code, o, d, k, c in v.tb_rows():
+        name = v.chart[code] if len(code) == 3 else v.spec.subnames[code]
+        values = [max(o, 0), max(-o, 0), d, k, max(c, 0), max(-c, 0)]
+        put_row(ws, r, [code, name] + [x / 100 if x else None for x in values], set(range(3, 9)))
+        if len(code) == 3:
+            total = [a + b for a, b in zip(total, values)]
+        if code == "502" and "old_code_502" in v.spec.plants:
+            faults.append({"file": "中心村.xlsx", "sheet": ws.title, "row": r, "column": "B", "code": "LG11",
+                           "note": f"科目余额表列出502“经营支出”（本年借方{fmt(d)}）：2004年科目表的编码与名称，"
+                                   "2023年科目表中502是投资收益，经营支出应为511（同一笔记错科目的凭证在序时账中也报）"})
+        r += 1
+    put_row(ws, r, [None, "合计"] + [x / 100 for x in total], set(range(3, 9)), bold=True)
+    widths(ws, 10, 16, *[15] * 6)
+    return faults
+
+
+def zhongxin_vouchers(ws, v: Village) -> list[dict]:
+    """中心村's 序时账 as a 凭证列表 export: date and voucher number on every line, 审核人 column, 合计
+    last. Planted: one voucher line typed with two digits swapped (LG08: the voucher no longer balances,
+    and the list's 101 credit movement no longer agrees with the trial balance — LG10 at 101), and the
+    model's 502 line (LG11)."""
+    headers = ["凭证日期", "凭证字号", "摘要", "科目编码", "科目名称", "借方金额", "贷方金额", "制单人", "审核人"]
+    title_row(ws, 1, f"{v.name}{v.year}年序时账（凭证列表）", len(headers), 16)
+    header_row(ws, 2, headers)
+    where = {"file": "中心村.xlsx", "sheet": ws.title}
+    typo = None
+    if "voucher_unbalanced" in v.spec.plants:
+        typo = next(x for x in v.vouchers if x.kind == "power" and x.date.month >= 3 and not x.plant
+                    and swap_digits(x.lines[1].credit) != x.lines[1].credit)
+    r, total, written, faults = 3, [0, 0], [], []
+    for vch in v.vouchers:
+        written.append((vch, r))
+        for k, ln in enumerate(vch.lines):
+            credit = ln.credit
+            if vch is typo and k == 1:
+                credit = swap_digits(ln.credit)
+                faults.append({**where, "row": written[-1][1], "column": None, "code": "LG08",
+                               "note": f"凭证{vch.date.month}月记-{vch.number}“{vch.summary}”借方{fmt(ln.credit)}，"
+                                       f"贷方101库存现金录成{fmt(credit)}（两位数字颠倒），借贷不平"})
+                tb_row = 4 + [c for c, *_ in v.tb_rows()].index("101")
+                faults.append({**where, "sheet": "科目余额表", "row": tb_row, "column": "F", "code": "LG10",
+                               "note": f"同一笔录错的后果：序时账101库存现金贷方合计比科目余额表本期贷方"
+                                       f"{'多' if credit > ln.credit else '少'}{fmt(abs(credit - ln.credit))}（账账不符）"})
+            put_row(ws, r, [vch.date, f"记-{vch.number}", vch.summary, ln.code, v.account_name(ln.code),
+                            yuan(ln.debit), yuan(credit), v.spec.preparer, "李平"], {6, 7}, fmt_date="yyyy-mm-dd")
+            total = [total[0] + ln.debit, total[1] + credit]
+            r += 1
+    put_row(ws, r, [None, None, "合计", None, None, total[0] / 100, total[1] / 100], {6, 7}, bold=True)
+    widths(ws, 12, 9, 44, 10, 22, 14, 14, 8, 8)
+    faults += plant_faults("vouchers", written, {"account_name": "E"}, where)
+    # The journals' seeded anomalies that are about the business itself show in the 序时账 too: the
+    # 宴请 (EX01; EX05 reads journals only), the Sunday entry (EX08, on the day's last line) and the
+    # inflated wage (ST02), each on its expense line — the voucher's first.
+    echoed = {"EX01": "C", "EX08": "A", "ST02": "F"}
+    for vch, row in written:
+        p = vch.plant
+        if p is None or p.code not in echoed:
+            continue
+        if p.day_level:
+            row = max(x + len(y.lines) - 1 for y, x in written if y.date == vch.date)
+        note = f"序时账中的同一笔业务：{p.note}"
+        faults.append({**where, "row": row, "column": echoed[p.code], "code": p.code, "note": note})
     return faults
 
 
@@ -1797,10 +2155,14 @@ def check_trial_balance(ws, first: int, ncols: int) -> dict[str, list[int]]:
     return tb
 
 
-def check_voucher_list(ws, tb: dict[str, list[int]], cols: dict[str, int], skipped=frozenset()) -> dict[str, int]:
+def check_voucher_list(ws, tb: dict[str, list[int]], cols: dict[str, int], skipped=frozenset(),
+                       typos=None) -> dict[str, int]:
     """Fill down voucher numbers; assert each voucher balances, numbers run 1.. per month (but for the
     planted gaps, (month, number) in `skipped`), and the movement per first-level account equals the
-    trial balance. Returns income credited per 摘要."""
+    trial balance. `typos` maps a planted unbalanced voucher (month, number) to (code, printed credit −
+    true credit) of its mistyped line: that voucher must be off by exactly that, and so must the
+    account's credit movement. Returns income credited per 摘要."""
+    typos = typos or {}
     vouchers: dict[tuple[int, int], list] = {}
     current = None
     for r in range(3, ws.max_row):  # the last row is the 合计 footer
@@ -1813,10 +2175,14 @@ def check_voucher_list(ws, tb: dict[str, list[int]], cols: dict[str, int], skipp
              to_fen(ws.cell(r, cols["debit"]).value), to_fen(ws.cell(r, cols["credit"]).value)))
     movement: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for key, lines in vouchers.items():
-        assert sum(x[2] for x in lines) == sum(x[3] for x in lines), (ws.title, key)
+        code, delta = typos.get(key, (None, 0))
+        assert sum(x[2] for x in lines) + delta == sum(x[3] for x in lines), (ws.title, key)
         for _, code, dr, cr in lines:
             movement[code[:3]][0] += dr
             movement[code[:3]][1] += cr
+    for code, delta in typos.values():
+        assert delta
+        movement[code[:3]][1] -= delta
     for m in range(1, 13):
         nums = sorted(n for mm, n in vouchers if mm == m)
         gaps = sum(mm == m for mm, _ in skipped)
@@ -1829,6 +2195,59 @@ def check_voucher_list(ws, tb: dict[str, list[int]], cols: dict[str, int], skipp
             if code[:3] in ("501", "511"):
                 income[summary] += cr
     return income
+
+
+def check_sided_trial_balance(ws, planted_rows: set[int]) -> dict[str, tuple[int, int, int, int]]:
+    """西村's trial balance (方向 + one amount per balance): each row's opening ± movement = closing but
+    on the planted rows, where it must fail (the true closing is taken instead); Σ openings and Σ
+    closings net to zero; the 合计 row sums the movements. Returns code → (opening, Dr, Cr, closing),
+    balances signed debit-positive."""
+    def signed(side, amount) -> int:
+        return 0 if side == "平" else (1 if side == "借" else -1) * to_fen(amount)
+
+    tb, total = {}, [0, 0]
+    for r in range(3, ws.max_row + 1):
+        code, name, o_side, o_amt, dr, cr, c_side, c_amt = (ws.cell(r, c).value for c in range(1, 9))
+        if not code:
+            assert name == "合计" and [to_fen(dr), to_fen(cr)] == total, (ws.title, r)
+            continue
+        opening, dr, cr, closing = signed(o_side, o_amt), to_fen(dr), to_fen(cr), signed(c_side, c_amt)
+        slip = r in planted_rows
+        assert (opening + dr - cr == closing) != slip, (ws.title, r)
+        tb[code] = (opening, dr, cr, opening + dr - cr)
+        total = [total[0] + dr, total[1] + cr]
+    assert sum(x[0] for x in tb.values()) == 0 and sum(x[3] for x in tb.values()) == 0, ws.title
+    return tb
+
+
+def check_beicun_registers(expected: list[dict], tb: dict[str, list[int]], income: dict[str, int],
+                           unregistered: int) -> None:
+    """北村's registers against its trial balance and vouchers: 原值 = 151 less the planted unregistered
+    asset, 已提折旧 = 152; 应收 = 112, 应付 = 202 (and their 小计 rows); each contract's 本年已收 = the
+    rent booked from that party, but for the planted 收入不入账 row (register paid, books nothing)."""
+    folder = OUT / "北村"
+    rows = list(openpyxl.load_workbook(folder / "北村-固定资产台账-2023.xlsx")["固定资产台账"].iter_rows(
+        min_row=4, values_only=True))
+    assets, total = rows[:-1], rows[-1]
+    assert total[0] == "合计"
+    for *_, qty, price, orig, dep, net, _loc, _who, _state in assets:
+        assert qty * to_fen(price) == to_fen(orig) and to_fen(orig) - to_fen(dep) == to_fen(net)
+    orig, dep = sum(to_fen(a[6]) for a in assets), sum(to_fen(a[7]) for a in assets)
+    assert [to_fen(total[6]), to_fen(total[7])] == [orig, dep]
+    as01 = any(f["code"] == "AS01" for f in expected)
+    assert (unregistered > 0) == as01 and orig == tb["151"][-2] - unregistered and dep == tb["152"][-1], "北村 台账"
+    rows = list(openpyxl.load_workbook(folder / "北村-往来明细-2023.xlsx")["往来明细"].iter_rows(min_row=4,
+                                                                                         values_only=True))
+    for kind, code, side in (("应收", "112", -2), ("应付", "202", -1)):
+        items = [to_fen(x[5]) for x in rows if x[2] == f"{kind}款"]
+        subtotal = next(to_fen(x[5]) for x in rows if x[1] == f"{kind}款小计")
+        assert sum(items) == subtotal == tb[code][side], ("北村 往来", kind)
+    unpaid = {f["row"] for f in expected if f["code"] == "AS02" and f["file"].startswith("北村/")}
+    ws = openpyxl.load_workbook(folder / "北村-合同台账-2023.xlsx")["合同台账"]
+    for r in range(4, ws.max_row):
+        party, annual, received = ws.cell(r, 2).value, to_fen(ws.cell(r, 8).value), to_fen(ws.cell(r, 9).value)
+        booked = sum(a for s, a in income.items() if party in s)
+        assert received == annual and booked == (0 if r in unpaid else annual), ("北村 contract", party)
 
 
 def verify(expected: list[dict]) -> None:
@@ -1860,13 +2279,21 @@ def verify(expected: list[dict]) -> None:
     wb = openpyxl.load_workbook(OUT / "西村.xlsx")
     fix = {(f["row"], 5): 10_000 for f in expected if f["code"] == "SC02"}
     for f in expected:
-        if f["file"] == "西村.xlsx":
+        if f["file"] == "西村.xlsx" and f["code"] in ("SC02", "SC03", "SC04", "LG07"):
             cell = wb[f["sheet"]][f"{f['column']}{f['row']}"].value
             assert {"SC02": cell == "壹佰元", "SC03": str(cell).endswith("号"), "SC04": cell is not None,
                     "LG07": re.fullmatch(r"2023-02-(29|3[01])", str(cell)) is not None}.get(f["code"], True), f
+    ends = {}
     for kind in ("现金日记账", "银行存款日记账"):
-        check_running(f"西村 {kind}", sheet_rows(wb[kind], 3, (3, 4, 5, 6), fix if kind == "现金日记账" else None),
-                      planted("西村.xlsx", kind, "LG01"))
+        ends[kind] = check_running(f"西村 {kind}", sheet_rows(wb[kind], 3, (3, 4, 5, 6),
+                                                             fix if kind == "现金日记账" else None),
+                                   planted("西村.xlsx", kind, "LG01"))
+    tb = check_sided_trial_balance(wb["科目余额表"], planted("西村.xlsx", "科目余额表", "LG09"))
+    assert [ends["现金日记账"], ends["银行存款日记账"]] == [tb["101"][3], tb["102"][3]], "西村 journals ≠ trial balance"
+    assert [to_fen(wb[k]["F3"].value) for k in ("现金日记账", "银行存款日记账")] == [tb["101"][0], tb["102"][0]]
+    unclosed = {ws_row for ws_row, code in ((r, wb["科目余额表"].cell(r, 1).value) for r in range(3, 40))
+                if code and code.startswith("5") and tb[code][3]}
+    assert unclosed == planted("西村.xlsx", "科目余额表", "LG12"), ("西村 损益类", unclosed)
     # 南村 (a red cash balance is written as 方向 “贷”)
     for name, enc, cols in (("南村现金日记账2023.csv", "gbk", (5, 7, 8, 10)), ("南村银行存款日记账2023.csv", "utf-8-sig",
                                                                              (2, 4, 5, 7))):
@@ -1888,7 +2315,11 @@ def verify(expected: list[dict]) -> None:
         skipped.add(((dt.date(1899, 12, 30) + dt.timedelta(serial)).month, int(number.split("-")[1]) - 1))
     for f in (f for f in expected if f["code"] == "EX02" and f["file"].endswith("序时账-2023.xlsx")):
         assert ws.cell(f["row"], 9).value == 0, f
-    check_voucher_list(ws, tb, {"date": 1, "voucher": 2, "summary": 3, "code": 4, "debit": 6, "credit": 7}, skipped)
+    income = check_voucher_list(ws, tb, {"date": 1, "voucher": 2, "summary": 3, "code": 4, "debit": 6, "credit": 7},
+                                skipped)
+    unregistered = sum(to_fen(ws.cell(r, 6).value) for r in range(3, ws.max_row)
+                       if str(ws.cell(r, 4).value) == "151" and "打印复印一体机" in str(ws.cell(r, 3).value))
+    check_beicun_registers(expected, tb, income, unregistered)
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # the reader's own library; without it the .xls is checked only by xlwt's writing it
@@ -1906,14 +2337,37 @@ def verify(expected: list[dict]) -> None:
             assert data[f["row"] - 1][0] < above, f
     # 中心村: month sheets chain into one journal; each bank sheet runs on its own
     wb = openpyxl.load_workbook(OUT / "中心村.xlsx")
-    check_running("中心村 cash", (row for m in range(1, 13) for row in sheet_rows(wb[f"{m}月"], 3, (3, 5, 6, 8))))
+    tb = check_trial_balance(wb["科目余额表"], 4, 8)
+    shift = to_fen(wb["1月"]["H3"].value) - (tb["101"][0] - tb["101"][1])
+    assert bool(shift) == (planted("中心村.xlsx", "1月", "LG03") == {3}), "中心村 上年结转"
+    cash = check_running("中心村 cash", (row for m in range(1, 13) for row in sheet_rows(wb[f"{m}月"], 3, (3, 5, 6, 8))))
+    assert cash - shift == tb["101"][-2], "中心村 cash journal ≠ trial balance"
     for f in (f for f in expected if f["code"] == "LG05"):
         ws = wb[f["sheet"]]
         assert ws.cell(f["row"], 2).value == ws.cell(f["row"] + 1, 2).value, f
         assert ws.cell(f["row"], 1).value != ws.cell(f["row"] + 1, 1).value, f
-    check_running("中心村 农商行", sheet_rows(wb["银行存款日记账-农商行"], 5, (3, 7, 8, 9)))
+    bank1 = check_running("中心村 农商行", sheet_rows(wb["银行存款日记账-农商行"], 5, (3, 7, 8, 9)))
     signed = ((r, s, max(a, 0), max(-a, 0), b) for r, s, a, _, b in sheet_rows(wb["银行存款日记账-邮储"], 3, (3, 5, 5, 6)))
-    check_running("中心村 邮储", signed)
+    bank2 = check_running("中心村 邮储", signed)
+    ws = wb["序时账"]
+    typos = {}
+    for f in (f for f in expected if f["code"] == "LG08" and f["file"] == "中心村.xlsx"):
+        r = f["row"]
+        assert ws.cell(r + 1, 1).value == ws.cell(r, 1).value and ws.cell(r + 1, 2).value == ws.cell(r, 2).value
+        typos[(ws.cell(r, 1).value.month, int(ws.cell(r, 2).value.split("-")[1]))] = (
+            str(ws.cell(r + 1, 4).value), to_fen(ws.cell(r + 1, 7).value) - to_fen(ws.cell(r, 6).value))
+    check_voucher_list(ws, tb, {"date": 1, "voucher": 2, "summary": 3, "code": 4, "debit": 6, "credit": 7},
+                       typos=typos)
+    missing = sum(to_fen(ws.cell(r, 6).value) for r in range(3, ws.max_row) if str(ws.cell(r, 4).value) == "10201"
+                  and "利息" in str(ws.cell(r, 3).value) and ws.cell(r, 1).value.month == 12)
+    if not planted("中心村.xlsx", "银行存款日记账-农商行", "LG10"):
+        missing = 0   # the interest is written in the journal after all
+    assert [bank1 + missing, bank2] == [tb["10201"][-2], tb["10202"][-2]], "中心村 bank journals ≠ trial balance"
+    assert [to_fen(wb["银行存款日记账-农商行"]["I5"].value), to_fen(wb["银行存款日记账-邮储"]["F3"].value)] == \
+        [tb["10201"][0], tb["10202"][0]], "中心村 bank openings ≠ trial balance"
+    old = [r for r in range(4, wb["科目余额表"].max_row) if wb["科目余额表"].cell(r, 1).value == "502"]
+    assert {r for r in old if wb["科目余额表"].cell(r, 2).value == "经营支出"} == planted("中心村.xlsx", "科目余额表",
+                                                                                        "LG11")
     # 后山村: running balances, totals, 上月结转 (but the planted one), 现收/现付 continuous per month
     ws = openpyxl.load_workbook(OUT / f"{HOUSHAN}.xlsx")["现金日记账"]
     check_running(HOUSHAN, sheet_rows(ws, 4, (4, 5, 6, 7)), planted(f"{HOUSHAN}.xlsx", "现金日记账", "LG03"))
@@ -1937,7 +2391,8 @@ VILLAGES = [
                          "吴秀珍"), "孙桂芝", "周丽", "陈德海"),
     Spec("西村", 2023_02, ("孙立军", "马玉芳", "朱德明", "胡春梅", "郭志刚", "何秀兰", "高建平", "林桂英", "罗永红",
                          "梁淑珍"), "田秀云", "王芳", "邹国良", combo=True, plant_100=True,
-         plants=("cigarettes", "dup_reimburse", "split_works", "balance_typo", "impossible_date")),
+         plants=("cigarettes", "dup_reimburse", "split_works", "balance_typo", "impossible_date", "pl_not_closed",
+                 "tb_typo")),
     Spec("南村", 2023_03, ("宋国华", "谢玉兰", "韩建新", "唐秀云", "冯志明", "于桂珍", "董建军", "萧春燕", "程德福",
                          "曹丽萍"), "邱凤英", "郑红", "任志远",
          plants=("red_cash", "sitting", "no_resolution", "below_threshold", "subtotal_typo")),
@@ -1947,11 +2402,13 @@ VILLAGES = [
                      "admin_dep": "54104", "admin_misc": "54105"},
          subnames={"10201": "农商行", "1020101": "基本户", "54101": "办公费", "54102": "保洁费", "54103": "水电费",
                    "54104": "折旧费", "54105": "其他"},
-         plants=("hold_cash", "round_amount", "no_attachment", "skip_number", "late_entry")),
+         plants=("hold_cash", "round_amount", "no_attachment", "skip_number", "late_entry", "unregistered_asset",
+                 "aged_receivable", "official_loan", "rent_unbooked", "contract_expiring", "low_rent")),
     Spec("中心村", 2024_05, ("蒋德明", "蔡玉英", "贾建华", "丁桂兰", "魏国平", "薛春兰", "叶志华", "阎秀芳", "余建新",
                           "潘丽华"), "方桂香", "汪丽娟", "钟国栋", year=2024,
          role_codes={"bank": "10201", "bank2": "10202"}, subnames={"10201": "农商行", "10202": "邮储银行"},
-         second_bank=True, plants=("cash_materials", "sunday", "banquet", "wage_outlier", "voucher_reuse")),
+         second_bank=True, plants=("cash_materials", "sunday", "banquet", "wage_outlier", "voucher_reuse",
+                                    "old_code_502", "journal_missing", "opening_typo", "voucher_unbalanced")),
 ]
 RENDERERS = {"东村": (render_dongcun, "东村.xlsx"), "西村": (render_xicun, "西村.xlsx"), "南村": (render_nancun, ""),
              "北村": (render_beicun, "北村"), "中心村": (render_zhongxin, "中心村.xlsx")}
@@ -1968,7 +2425,8 @@ def build_clean(spec: Spec) -> Village:
 
 
 FILES = ["东村.xlsx", "西村.xlsx", "南村现金日记账2023.csv", "南村银行存款日记账2023.csv", "北村/北村-现金日记账-2023.xls",
-         "北村/北村-科目余额表-2023.xlsx", "北村/北村-序时账-2023.xlsx", "中心村.xlsx", f"{HOUSHAN}.xlsx"]
+         "北村/北村-科目余额表-2023.xlsx", "北村/北村-序时账-2023.xlsx", "北村/北村-固定资产台账-2023.xlsx",
+         "北村/北村-往来明细-2023.xlsx", "北村/北村-合同台账-2023.xlsx", "中心村.xlsx", f"{HOUSHAN}.xlsx"]
 
 
 def main() -> None:

@@ -293,3 +293,23 @@ def test_contracts_not_in_force_in_the_year_are_not_compared(tmp_path):
                       ["3号", "王德胜", "耕地", 10, "亩", D(2019, 1, 1), D(2027, 12, 31), 5800],
                       ["4号", "刘桂兰", "耕地", 10, "亩", D(2010, 1, 1), D(2019, 12, 31), 2000]], header)
     assert found(audit(tmp_path / "data", {"合同台账": rows}, select=("AS04",))) == []
+
+
+@pytest.mark.parametrize("paid, expected", [(6000, []), (0, [("AS02", "合同台账", 2)])])
+def test_rent_paid_by_bank_is_found_in_vouchers_when_only_a_cash_journal_is_kept(tmp_path, paid, expected):
+    """A village keeps a cash journal but no bank journal: rent received by bank is only in the
+    序时账, so AS02 reads the vouchers that debit 102 (and not those already in the cash journal)."""
+    voucher_rows = [["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方金额", "贷方金额"],
+                    [D(2023, 3, 6), "记-1", "收李秀英鱼塘承包费", "102", "银行存款", paid, ""],
+                    ["", "", "收李秀英鱼塘承包费", "511", "发包及上交收入", "", paid]] if paid else [
+                   ["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方金额", "贷方金额"],
+                   [D(2023, 3, 6), "记-1", "购办公用品", "541", "管理费用", 200, ""],
+                   ["", "", "购办公用品", "101", "现金", "", 200]]
+    report = audit(tmp_path / "data", {
+        "合同台账": [CONTRACT_HEADER[:-1], ["HT-01", "李秀英", "鱼塘", 10, "亩", D(2020, 1, 1), D(2029, 12, 31), 6000]],
+        "现金日记账": [["东村2023年现金日记账"], JOURNAL_HEADER,
+                  [D(2023, 1, 1), "", "上年结转", "", "", "", 1000],
+                  [D(2023, 3, 6), "记-1", "购办公用品", "管理费用", "", 200, 800]],
+        "序时账": [["东村2023年序时账"]] + voucher_rows,
+    })
+    assert found(report, "AS02") == expected

@@ -174,11 +174,12 @@ def test_income_and_spending_from_vouchers_leave_out_the_year_end_close(xlsx):
 
 
 def test_sample_folder_village_is_one_group():
-    """北村/ is a folder of three files (names from the folder, the file names and the titles): one
-    village, one year."""
+    """北村/ is a folder of separate files, one ledger each (names from the folder, the file names and
+    the titles): one village, one year."""
     village = village_of(SAMPLES / "北村")
     assert (village.name, village.year) == ("北村", 2023)
-    assert sorted(l.kind for l in village.ledgers) == ["cash_journal", "trial_balance", "vouchers"]
+    assert sorted(l.kind for l in village.ledgers) == [
+        "cash_journal", "contracts", "fixed_assets", "receivables_payables", "trial_balance", "vouchers"]
     assert village.cash_book() is not None and village.trial_balance() is not None
     assert village.chart.name == "2004"
 

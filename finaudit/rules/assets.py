@@ -478,23 +478,35 @@ RENT_WORDS = ("承包费", "承包金", "租金", "租赁费", "发包", "地租
 
 
 def _receipts(village, year: int) -> tuple[pd.DataFrame, str, list]:
-    """Money the village received, one row per journal receipt (or, with no journals, per voucher
-    credit line on an income account): `_ledger`, `_row`, date, voucher, summary, `said` (payee,
+    """Money the village received: one row per journal receipt, plus, for a money account the village
+    keeps no journal of (often: a cash journal but no bank journal), the income credit lines of the
+    vouchers that brought money into that account; with no journals at all, every income credit
+    line of the vouchers. Columns: `_ledger`, `_row`, date, voucher, summary, `said` (payee,
     sub-account name and summary, where a party is named), amount. Own cash↔bank transfers are left
-    out; red-ink reversals count negative."""
+    out; red-ink reversals count negative. `source` says which books were read."""
     journals = village.of_kind(*JOURNAL_KINDS)
-    sources = journals or village.of_kind("vouchers")
-    source = "journals" if journals else "vouchers"
+    vouchers = village.of_kind("vouchers")
+    kinds = {ledger.kind for ledger in journals}
+    uncovered = set()
+    if journals:
+        if not kinds & {"cash_journal", "cash_bank_journal"}:
+            uncovered.add("101")
+        if not kinds & {"bank_journal", "cash_bank_journal"}:
+            uncovered.add("102")
+    use_vouchers = vouchers if (not journals or uncovered) else []
+    sources = list(journals) + list(use_vouchers)
+    source = "journals" if not use_vouchers else ("vouchers" if not journals else "both")
     chart = chart_for_year(year)
     parts = []
     for position, ledger in enumerate(sources):
         frame = ledger.transactions
-        column = "debit" if source == "journals" else "credit"
+        is_journal = ledger.kind in JOURNAL_KINDS
+        column = "debit" if is_journal else "credit"
         if frame.empty or column not in frame:
             continue
         amount = _money(frame, column)
         keep = _flag(amount != 0)
-        if source == "journals":
+        if is_journal:
             keep &= ~_text(frame, "counter_account").str.contains(_OWN_ACCOUNT)
             keep &= ~_text(frame, "summary").str.contains(_OWN_TRANSFER)
         else:
@@ -502,6 +514,8 @@ def _receipts(village, year: int) -> tuple[pd.DataFrame, str, list]:
                 continue
             accounts = _text(frame, "account_code").map(chart.account)
             keep &= accounts.map(lambda a: a is not None and a.is_income).astype(bool)
+            if journals:  # only the vouchers whose money went to an account with no journal
+                keep &= _voucher_debits_to(frame, uncovered)
         rows = frame[keep]
         parts.append(pd.DataFrame({
             "_ledger": position, "_row": rows["_row"].astype(int),
@@ -517,11 +531,23 @@ def _receipts(village, year: int) -> tuple[pd.DataFrame, str, list]:
     return pd.concat(parts, ignore_index=True), source, sources
 
 
+def _voucher_debits_to(frame: pd.DataFrame, accounts: set[str]) -> pd.Series:
+    """Lines of vouchers (same month and number) that debit one of the first-level `accounts`."""
+    if "voucher" not in frame or "date" not in frame:
+        return pd.Series(False, index=frame.index)
+    top = _text(frame, "account_code").map(first_level)
+    debit = _money(frame, "debit") if "debit" in frame else pd.Series(0, index=frame.index)
+    hits = top.isin(accounts) & _flag(debit > 0)
+    voucher = frame["date"].dt.to_period("M").astype(str) + "|" + _text(frame, "voucher")
+    return voucher.isin(set(voucher[hits])) & _text(frame, "voucher").ne("")
+
+
 class ContractUnpaid(Rule):
     """合同应收与实收不符：合同台账中本年度有效（起始日 ≤ 12 月 31 日且终止日 ≥ 1 月 1 日）的合同，
     按承包方汇总本年应收（年承包费；`prorate` 为真时，年中起止的合同按本年覆盖的月数折算，收取全年
-    金额也认可），与现金、银行日记账中写明该承包方（往来单位列或摘要）的收入合计比较；没有日记账时，
-    与序时账中写明该承包方（往来单位、明细科目名称或摘要）的收入类科目贷方合计比较。摘要只写了别的
+    金额也认可），与现金、银行日记账中写明该承包方（往来单位列或摘要）的收入合计比较；没有日记账的账户（如只交了
+    现金日记账，银行收款只在序时账里），取序时账中借记该账户的凭证上写明该承包方（往来单位、明细科目
+    名称或摘要）的收入类科目贷方；完全没有日记账时，取序时账全部收入类科目贷方。摘要只写了别的
     年份（“收回 2022 年承包费”“预收 2024 年租金”）的收款和押金、保证金、还款不算本年租金，现金与
     银行之间的存取不算收入，红字冲销抵减；同一承包方的几份合同合并核对。台账有本年已收列时，已收 ≠
     账上收款也报（台账记已收而账上没有，即收入不入账）；既无日记账也无序时账时，比较台账已收与应收。
@@ -604,7 +630,8 @@ class ContractUnpaid(Rule):
         names = "、".join(dict.fromkeys(f"{n}" for n in group["contract_no"] if n)) or "未编号"
         subjects = "、".join(dict.fromkeys(s for s in group["subject"] if s))
         about = f"（合同 {names}{'，' + subjects if subjects else ''}）"
-        books = "日记账中写明该承包方的本年收款" if source == "journals" else "序时账中写明该承包方的本年收入"
+        books = {"journals": "日记账中写明该承包方的本年收款", "vouchers": "序时账中写明该承包方的本年收入",
+                 "both": "日记账及序时账（无日记账的账户）中写明该承包方的本年收款"}[source]
         scope = f"{year}年应收{'（按月折算）' if partial and ctx.params['prorate'] else ''} {fen_to_display(due)} 元"
         parts = [f"承包方{party}{about}{scope}"]
         if register is not None:
