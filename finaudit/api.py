@@ -6,6 +6,7 @@ result as `finaudit check`: ingest → schemas → rules → Report. Checking ne
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -69,5 +70,7 @@ def audit(
     findings.extend(run.findings)
     findings = [f for f in findings if code_selected(f.code, select, ignore)]
     findings.sort(key=Finding.sort_key)
+    # Provenance: the pack and the reading limits actually in force (a --limit override included).
+    provenance = ruleset.report_dict() | {"limits": dataclasses.asdict(options.limits)}
     return Report(inputs=intake.inputs, findings=findings, warnings=intake.warnings + run.warnings,
-                  ledgers=intake.ledgers, ruleset=ruleset.report_dict(), errors=run.errors)
+                  ledgers=intake.ledgers, ruleset=provenance, errors=run.errors)

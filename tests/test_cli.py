@@ -137,3 +137,12 @@ def test_rules_list_and_schema():
     listing = run("rules")
     assert listing.exit_code == 0 and "SC02" in listing.output
     assert "必需列" in run("schema", "cash_journal").output
+
+
+def test_limits_in_force_are_recorded_in_the_report(xlsx, tmp_path):
+    path = xlsx("东村.xlsx", {"现金日记账": CLEAN})
+    pack = tmp_path / "p.yaml"
+    pack.write_text("version: 1\nlimits:\n  max_sheets: 50\n", encoding="utf-8")
+    result = run("check", path, "--rules", pack, "--limit", "max_rows=800000", "-f", "json")
+    limits = json.loads(result.output)["ruleset"]["limits"]
+    assert (limits["max_sheets"], limits["max_rows"]) == (50, 800000)
