@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.values import normalise_text
 from finaudit.rules.charts import CREDIT, DEBIT, Chart, chart_for_year
 
@@ -97,12 +98,6 @@ def balance_phrase(fen: int) -> str:
     if fen == 0:
         return "0.00 元"
     return f"{'借' if fen > 0 else '贷'}方 {fen_to_display(abs(fen))} 元"
-
-
-def _money(frame: pd.DataFrame, name: str) -> pd.Series:
-    if name in frame:
-        return frame[name].astype("Int64")
-    return pd.Series(pd.NA, index=frame.index, dtype="Int64")
 
 
 def _tb_money(frame: pd.DataFrame, name: str) -> pd.Series:

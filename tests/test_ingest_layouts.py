@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 
 from finaudit import api
-from tests.conftest import D, write_xlsx
+from tests.conftest import D
 
 # (date, voucher, summary, debit 分, credit 分, balance 分)
 EXPECTED = [

@@ -94,6 +94,20 @@ class Ledger:
                 "column": self.columns.get(column) if column else None}
 
 
+def money_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A money column as nullable Int64 分; all-NA when the sheet does not have it."""
+    if name in frame:
+        return frame[name].astype("Int64")
+    return pd.Series(pd.NA, index=frame.index, dtype="Int64")
+
+
+def text_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A text column with "" for blank cells (and for a column the sheet does not have)."""
+    if name not in frame:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame[name].map(lambda v: v.strip() if isinstance(v, str) else "").astype(object)
+
+
 def normalise_voucher(value: object) -> str | None:
     """"记 - 12", "记12", "记字第12号", 12.0 → "记-12" / "12"; "现付3" → "现付-3"."""
     text = normalise_text(value)

@@ -34,6 +34,8 @@ from dateutil.relativedelta import relativedelta
 
 from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
+from finaudit.ingest.ledger import money_column as _money
+from finaudit.ingest.ledger import text_column as _text
 from finaudit.rules.base import Param, Rule, RuleContext
 from finaudit.rules.charts import chart_for_year, first_level, names_match
 
@@ -41,19 +43,6 @@ EVIDENCE_CAP = 20  # rows listed in evidence; the rest are counted
 
 
 # --- shared helpers -----------------------------------------------------------------------------
-
-
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A text column with "" for blank cells and for a column the sheet does not have."""
-    if column not in frame:
-        return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].map(lambda v: v.strip() if isinstance(v, str) else "").astype(object)
-
-
-def _money(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame:
-        return pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    return frame[column].astype("Int64")
 
 
 def _flag(mask: pd.Series) -> pd.Series:

@@ -25,6 +25,8 @@ import pandas as pd
 
 from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
+from finaudit.ingest.ledger import money_column as _money
+from finaudit.ingest.ledger import text_column as _text
 from finaudit.rules.base import Param, Rule, RuleContext
 
 TXN = "txn"
@@ -42,22 +44,10 @@ _CASH_ACCOUNT_RE = re.compile(r"^\s*101|现金")
 # --- shared helpers -----------------------------------------------------------------------------
 
 
-def _text(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame:
-        return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].map(lambda v: v.strip() if isinstance(v, str) else "")
-
-
 def _contains_any(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
     if not words:
         return pd.Series(False, index=text.index)
     return text.str.contains("|".join(map(re.escape, words)), regex=True)
-
-
-def _money(frame: pd.DataFrame, column: str) -> pd.Series:
-    if column not in frame:
-        return pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    return frame[column].astype("Int64")
 
 
 def _cash_column(ledger) -> str | None:

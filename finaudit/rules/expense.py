@@ -30,6 +30,7 @@ import pandas as pd
 
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
+from finaudit.ingest.ledger import text_column as text
 from finaudit.rules.base import Param, Rule
 from finaudit.rules.calendar import WorkCalendar, package_label
 
@@ -133,13 +134,6 @@ def _drop_reversed(rows: pd.DataFrame, reversals: pd.DataFrame, amounts: pd.Seri
 
 
 # --- small shared helpers ----------------------------------------------------------------------------
-
-
-def text(frame: pd.DataFrame, column: str) -> pd.Series:
-    """A text column with "" for missing cells (and for a column the sheet does not have)."""
-    if column not in frame:
-        return pd.Series("", index=frame.index, dtype=object)
-    return frame[column].fillna("").astype(str).str.strip()
 
 
 def word_pattern(words: Iterable[str]) -> re.Pattern | None:

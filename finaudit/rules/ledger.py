@@ -34,6 +34,7 @@ import pandas as pd
 
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.ledger import NON_DATA, ROW_TYPES
+from finaudit.ingest.ledger import money_column as _money
 from finaudit.rules.base import Param, Rule
 from finaudit.village import balance_phrase
 
@@ -51,12 +52,6 @@ _VOUCHER_PARTS = re.compile(r"^(?P<word>\D*?)-?(?P<no>\d+)$")
 
 
 # ----------------------------------------------------------------------------------- shared helpers
-
-def _money(frame: pd.DataFrame, name: str) -> pd.Series:
-    """A money column as nullable Int64, all-NA when the sheet does not have it."""
-    if name in frame:
-        return frame[name].astype("Int64")
-    return pd.Series(pd.NA, index=frame.index, dtype="Int64")
 
 
 def _balance_column(frame: pd.DataFrame) -> str | None:
@@ -234,7 +229,7 @@ class RunningBalance(Rule):
         if chain is None:
             return
         tol = ctx.params["tolerance"]
-        frame, row_type = chain.frame, chain.row_type
+        row_type = chain.row_type
         # 结转下年 rows restart the chain (their balance may be zeroed by the carry entry); LG02
         # checks them.
         closing = ((row_type == "closing") & chain.printed.notna() & ~pd.Series(chain.chain)).to_numpy()

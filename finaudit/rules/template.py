@@ -39,7 +39,7 @@ def township_pack() -> str:
     ]
     for rule in all_rules():
         lines.append(f"  # {rule.code}:    # {rule.title}")
-        lines.append(f"  #   enabled: true")
+        lines.append("  #   enabled: true")
         lines.append(f"  #   severity: {rule.severity}")
         own = [p for p in rule.params if not p.shared]
         if own:
