@@ -24,8 +24,23 @@ import tracemalloc
 from pathlib import Path
 
 
+# (summary, counter account, receipt?, typical amount in 分): a village's everyday cash business.
+PURPOSES = (
+    ("收承包费", "发包及上交收入", True, 150_000),
+    ("收场地租金", "其他收入", True, 60_000),
+    ("收卫生费", "其他收入", True, 8_000),
+    ("购办公用品", "管理费用", False, 20_000),
+    ("付误工补贴", "管理费用", False, 15_000),
+    ("付水电费", "管理费用", False, 30_000),
+    ("购保洁用品", "其他支出", False, 12_000),
+    ("付维修零星材料款", "其他支出", False, 45_000),
+)
+
+
 def make_journal(path: Path, rows: int, seed: int = 7) -> None:
-    """A realistic cash journal: title, two-row header, 本月合计 after each month."""
+    """A realistic cash journal: title, header, 上年结转, 本月合计 after each month; payments under
+    the 1,000 元 cash ceiling, amounts scattered around each purpose's usual size, cash above
+    4,000 元 deposited in the bank the same day."""
     import openpyxl
 
     rng = random.Random(seed)
@@ -42,24 +57,29 @@ def make_journal(path: Path, rows: int, seed: int = 7) -> None:
     number = 0
     for i in range(rows):
         day = start + dt.timedelta(days=min(i // per_day, 362))
+        when = dt.datetime.combine(day, dt.time())
         if day.month != current_month:
             sheet.append([None, None, "本月合计", None, month_dr / 100, month_cr / 100, "借", balance / 100])
             month_dr = month_cr = 0
             current_month = day.month
             number = 0
         number += 1
-        if balance < 200_000 or rng.random() < 0.45:
-            amount = rng.randint(1_000, 90_000)
+        summary, counter, receipt, typical = rng.choice(PURPOSES)
+        amount = max(100, int(typical * rng.lognormvariate(0, 0.25)))
+        if balance > 400_000:
+            summary, counter, receipt, amount = "存入银行", "银行存款", False, balance - 100_000
+        elif not receipt and amount >= balance:  # not enough cash on hand: take the receipt first
+            summary, counter, receipt, typical = PURPOSES[0]
+        elif not receipt:
+            amount = min(amount, 99_900)
+        if receipt:
             balance += amount
             month_dr += amount
-            sheet.append([dt.datetime.combine(day, dt.time()), f"记-{number}", "收承包费", "发包及上交收入",
-                          amount / 100, None, "借", balance / 100])
+            sheet.append([when, f"记-{number}", summary, counter, amount / 100, None, "借", balance / 100])
         else:
-            amount = rng.randint(100, min(balance - 1, 90_000))
             balance -= amount
             month_cr += amount
-            sheet.append([dt.datetime.combine(day, dt.time()), f"记-{number}", "购办公用品", "管理费用",
-                          None, amount / 100, "借", balance / 100])
+            sheet.append([when, f"记-{number}", summary, counter, None, amount / 100, "借", balance / 100])
     sheet.append([None, None, "本月合计", None, month_dr / 100, month_cr / 100, "借", balance / 100])
     workbook.save(path)
 
@@ -118,7 +138,8 @@ def main() -> None:
     print(f"finaudit check, no rules (read+schema)  {no_rules:7.2f} s   ({no_rules / read_time:.1f}× read)")
     print(f"finaudit check, default pack            {full:7.2f} s   (rules add {full - no_rules:.2f} s)")
     print(f"peak Python heap during check           {peak / 2**20:7.0f} MiB")
-    print(f"findings on the generated journal       {len(report.findings):7d}")
+    counts = ", ".join(f"{code} {n}" for code, n in sorted(report.summary()["by_code"].items()))
+    print(f"findings on the generated journal       {len(report.findings):7d}  ({counts})")
 
 
 if __name__ == "__main__":

@@ -458,8 +458,9 @@ class DuplicatePayment(Rule):
         first = members.iloc[0]
         payee = quoted(first.get("counterparty"))
         who = f"收款方“{payee}”" if payee else f"同一用途“{quoted(first.get('summary'))}”"
-        listed = "、".join(f"{voucher_of(r.get('voucher')) or '第' + str(int(r['_row'])) + '行'}"
-                          f"（{iso(r['date'])}）" for _, r in members.iterrows())
+        vouchers = members["voucher"].tolist() if "voucher" in members else [None] * len(members)
+        listed = "、".join(f"{voucher_of(v) or '第' + str(int(row)) + '行'}（{iso(day)}）"
+                          for v, row, day in zip(vouchers, members["_row"], members["date"]))
         amount = int(first["_amount"])
         return ctx.finding(
             ledger,
