@@ -117,7 +117,10 @@ def _read_bytes(path: Path, cap: int) -> bytes:
             raise OSError(errno.EINVAL, "不是普通文件")
         if info.st_size > cap:
             raise _TooLarge(info.st_size)
-        data = handle.read(cap + 1)
+        # read(n) allocates n bytes up front: ask for the file's size (+1 to notice growth), not the cap
+        data = handle.read(info.st_size + 1)
+        if len(data) > info.st_size:
+            data += handle.read(cap + 1 - len(data))
     if len(data) > cap:  # grew while being read
         raise _TooLarge(len(data))
     return data
