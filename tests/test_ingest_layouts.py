@@ -316,3 +316,25 @@ def test_trial_balance_side_and_amount_columns(xlsx):
     assert list(tb["opening_debit"].fillna(0)) == [100000, 0, 0, 0]
     assert list(tb["opening_credit"].fillna(0)) == [0, 50000, 200000, 30000]
     assert list(tb["closing_credit"].fillna(0)) == [0, 60000, 200000, 0]
+
+
+def test_two_row_header_without_merge_information(tmp_path):
+    """A CSV (or ods) keeps no merged ranges: the group label stands over the blank cells to its
+    right ("凭证" over "字 | 号"), and the year in the upper row does not hide 月/日 below it."""
+    rows = [
+        ["南村2023年现金日记账"],
+        ["2023年", "", "凭证", "", "摘要", "借方", "贷方", "余额"],
+        ["月", "日", "字", "号", "", "", "", ""],
+        ["1", "1", "", "", "上年结转", "", "", "1000.00"],
+        ["3", "5", "记", "1", "收张建国承包费", "1200.00", "", "2200.00"],
+        ["", "6", "记", "2", "购办公用品", "", "345.60", "1854.40"],
+        ["4", "3", "记", "1", "存入银行", "", "800.00", "1054.40"],
+        ["", "3", "记", "2", "收李秀英租金", "12345.60", "", "13400.00"],
+    ]
+    path = tmp_path / "南村现金日记账.csv"
+    with path.open("w", encoding="gbk", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    report = api.audit(path)
+    assert report.ledgers[0].header_row == 3
+    assert canonical(report) == EXPECTED
+    assert quality(report) == []
