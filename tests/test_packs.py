@@ -206,3 +206,19 @@ def test_a_crashing_rule_becomes_a_finding_and_a_failing_exit(book, monkeypatch)
     assert {f.code for f in report.findings} >= {"CA01"}  # the other rules still ran
     result = CliRunner().invoke(app, ["check", str(book), "--fail-on", "never"])
     assert result.exit_code == 1 and "运行出错" in result.output
+
+
+def test_pack_level_local_accounts_are_known_to_the_chart_rules(xlsx, tmp_path):
+    """A township lists its local accounts once (`accounts:`); LG11 then accepts them."""
+    rows = [["东村2023年序时账"], ["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方金额", "贷方金额"],
+            [D(2023, 3, 6), "记-1", "购置土地使用权", "165", "土地使用权", 5000, ""],
+            ["", "", "购置土地使用权", "102", "银行存款", "", 5000]]
+    path = xlsx("东村.xlsx", {"序时账": rows})
+    assert codes(api.audit(path, select=["LG11"]), "LG11") == [("LG11", 3)]
+    pack = write(tmp_path, "p.yaml", "version: 1\naccounts: [165 土地使用权]\n")
+    report = api.audit(path, ruleset=pack, select=["LG11"])
+    assert codes(report, "LG11") == []
+    assert report.to_dict()["ruleset"]["accounts"] == ["165 土地使用权"]
+    bad = write(tmp_path, "bad.yaml", "version: 1\naccounts:\n  - 165 土地使用权\n  - 无编码\n")
+    with pytest.raises(PackError, match="accounts.1"):
+        load_ruleset(bad)

@@ -111,13 +111,14 @@ SHARED_PARAMS: dict[str, Param] = {
 @dataclass(slots=True)
 class RuleContext:
     """What one rule sees while it runs: its effective parameters and severity, the pack's
-    officials, and a place to leave warnings for the report."""
+    officials and local accounts ("161 无形资产"), and a place to leave warnings for the report."""
 
     rule: "Rule"
     params: Mapping[str, Any]
     severity: Severity
     officials: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
+    accounts: tuple[str, ...] = ()
 
     def finding(self, ledger, message: str, *, row: int | None = None, column: str | None = None,
                 voucher: str | None = None, date: Any = None, amount: int | None = None,

@@ -215,10 +215,15 @@ def _sheet(ledger, chart: Chart) -> _Sheet | None:
     return _Sheet(acc, totals, tuple(present), frozenset(single), frozenset(one_amount), columns)
 
 
-def _chart(ledger, params) -> tuple[Chart, int | None]:
-    extra, _ = parse_accounts(params.get("extra_accounts", ()))
+def _chart(ledger, ctx) -> tuple[Chart, int | None]:
+    extra, _ = parse_accounts(_local_accounts(ctx))
     year = _book_year(ledger)
     return chart_for_year(year, extra), year
+
+
+def _local_accounts(ctx) -> tuple[str, ...]:
+    """Local accounts from the pack's top-level `accounts:` and the rule's own `extra_accounts`."""
+    return tuple(ctx.accounts) + tuple(ctx.params.get("extra_accounts", ()))
 
 
 # --------------------------------------------------------------------------------------------- LG08
@@ -319,7 +324,7 @@ class TrialBalance(Rule):
     )
 
     def check(self, ledger, ctx):
-        chart, _ = _chart(ledger, ctx.params)
+        chart, _ = _chart(ledger, ctx)
         sheet = _sheet(ledger, chart)
         if sheet is None or sheet.accounts.empty:
             return
@@ -557,9 +562,9 @@ class AccountUnknown(Rule):
         frame = ledger.frame
         if "account_code" not in frame:
             return
-        extra, bad = parse_accounts(ctx.params["extra_accounts"])
+        extra, bad = parse_accounts(_local_accounts(ctx))
         for entry in bad:
-            warning = (f"LG11 参数 extra_accounts 中的“{entry}”无法识别，"
+            warning = (f"LG11：本地科目“{entry}”无法识别，"
                        f"应写作“编码 名称”或“编码 名称 借|贷”，已忽略")
             if warning not in ctx.warnings:
                 ctx.warnings.append(warning)
@@ -652,7 +657,7 @@ class AccountUnknown(Rule):
             tail = (f"它是{_CHART_TITLES[other.name]}中的 {first} {elsewhere.name}，账簿似按{other.name}年"
                     f"科目表记账；请按{_CHART_TITLES[chart.name]}调整科目设置和新旧科目对照{move}。")
         else:
-            tail = "请核对编码是否录错；确属本地增设的科目，请在规则包 LG11 参数 extra_accounts 中列明。"
+            tail = "请核对编码是否录错；确属本地增设的科目，请在规则包的 accounts: 中列明。"
         book = f"{year}年账簿适用该表" if year else "账簿年度不明，按科目名称选用该表"
         message = (f"{subject}{named}不在{_CHART_TITLES[chart.name]}中（{book}），"
                    f"共 {evidence['row_count']} 行（{_rows_text(evidence['rows'])}）；{tail}")
@@ -751,7 +756,7 @@ class PLNotClosed(Rule):
     )
 
     def check(self, ledger, ctx):
-        chart, year = _chart(ledger, ctx.params)
+        chart, year = _chart(ledger, ctx)
         month, how = period_end(f"{ledger.title} {ledger.sheet}", year)
         if month is None and not (how == "unknown" and ctx.params["assume_year_end"]):
             return

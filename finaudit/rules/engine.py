@@ -42,11 +42,12 @@ def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | No
         if config.enabled and code_selected(cls.code, select, ignore):
             rule = cls()
             instances.append((rule, RuleContext(rule, config.params, config.severity,
-                                                 ruleset.officials, run.warnings)))
+                                                 ruleset.officials, run.warnings, ruleset.accounts)))
     for spec in ruleset.custom:
         if code_selected(spec.code, select, ignore):
             rule = custom_rule(spec)
-            instances.append((rule, RuleContext(rule, {}, spec.severity, ruleset.officials, run.warnings)))
+            instances.append((rule, RuleContext(rule, {}, spec.severity, ruleset.officials, run.warnings,
+                                                 ruleset.accounts)))
     villages = group_villages(ledgers) if any(r.scope == "village" for r, _ in instances) else []
     for rule, ctx in instances:
         targets = villages if rule.scope == "village" else [l for l in ledgers if l.kind in rule.kinds]

@@ -2,9 +2,9 @@
 
 A pack (DESIGN.md §6) is loaded with PyYAML's safe loader only (no Python object tags), validated
 key by key against the rule registry, and resolved along its `extends` chain (cycles rejected) into
-one `RuleSet`: for every rule, enabled / severity / typed parameters; plus officials, column aliases,
-custom rules and reading limits (`limits:`, docs/limits.md). Anything wrong is a `PackError` naming
-the file, line and key — the command line turns it into exit code 2.
+one `RuleSet`: for every rule, enabled / severity / typed parameters; plus officials, local accounts
+(`accounts:`), column aliases, custom rules and reading limits (`limits:`, docs/limits.md). Anything
+wrong is a `PackError` naming the file, line and key — the command line turns it into exit code 2.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from finaudit.rules.base import SHARED_PARAMS, Param, Rule
 MAX_PACK_BYTES = 1 << 20
 MAX_EXTENDS = 8
 TOP_KEYS = ("version", "name", "description", "extends", "params", "officials", "rules", "custom",
-            "aliases", "limits")
+            "aliases", "limits", "accounts")
 RULE_KEYS = ("enabled", "severity", "params")
 CUSTOM_KEYS = ("code", "kind", "where", "severity", "message", "title", "regulation")
 _CUSTOM_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,9}$")
@@ -68,6 +68,7 @@ class RuleSet:
     custom: list[CustomSpec] = field(default_factory=list)
     aliases: dict[str, list[str]] = field(default_factory=dict)
     limits: dict[str, Any] = field(default_factory=dict)  # reading limits the pack changes (docs/limits.md)
+    accounts: tuple[str, ...] = ()  # local accounts beyond the chart: "161 无形资产", "241 专项应付款 贷"
 
     def reading_limits(self, overrides: dict[str, Any] | None = None):
         """The pack's reading limits over the defaults, then `overrides` (e.g. from --limit)."""
@@ -89,7 +90,7 @@ class RuleSet:
         for spec in self.custom:
             params[spec.code] = {"enabled": True, "severity": str(spec.severity), "where": spec.where}
         return {"name": self.name, "sha256": self.sha256, "params": params,
-                "officials": list(self.officials)}
+                "officials": list(self.officials), "accounts": list(self.accounts)}
 
 
 def _shown(param: Param, value: Any) -> Any:
@@ -260,6 +261,7 @@ def _resolve(layers: list[_Layer]) -> RuleSet:
     custom: list[CustomSpec] = []
     aliases: dict[str, list[str]] = {}
     limits: dict[str, Any] = {}
+    accounts: list[str] = []
     name = "default"
     codes = {r.code: r for r in all_rules()}
     for layer in layers:
@@ -277,6 +279,8 @@ def _resolve(layers: list[_Layer]) -> RuleSet:
             if not all(isinstance(o, str) and o.strip() for o in data["officials"]):
                 raise layer.fail(("officials",), "应为姓名列表")
             officials = tuple(o.strip() for o in data["officials"])
+        if data.get("accounts") is not None:
+            accounts += _accounts(layer, data["accounts"])
         for code, entry in (data.get("rules") or {}).items():
             if code not in codes:
                 raise layer.fail(("rules", code), "未知的规则代码（finaudit rules 列出全部代码）")
@@ -311,7 +315,21 @@ def _resolve(layers: list[_Layer]) -> RuleSet:
                                  severity=Severity(raw.get("severity", rule.severity)), params=params)
     digest = hashlib.sha256(b"".join(layer.raw for layer in layers)).hexdigest()
     return RuleSet(name=name, sha256=digest, files=[l.source for l in layers], shared=shared,
-                   officials=officials, rules=rules, custom=custom, aliases=aliases, limits=limits)
+                   officials=officials, rules=rules, custom=custom, aliases=aliases, limits=limits,
+                   accounts=tuple(dict.fromkeys(accounts)))
+
+
+def _accounts(layer: _Layer, entries: Any) -> list[str]:
+    """The layer's `accounts:` list: local accounts, each "编码 名称" or "编码 名称 借|贷"."""
+    from finaudit.rules.charts import parse_accounts
+
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise layer.fail(("accounts",), "应为本地科目列表，每项写作“编码 名称”或“编码 名称 借|贷”")
+    _, bad = parse_accounts(entries)
+    if bad:
+        index = entries.index(bad[0])
+        raise layer.fail(("accounts", index), f"“{bad[0]}”无法识别，应写作“编码 名称”或“编码 名称 借|贷”")
+    return [e.strip() for e in entries]
 
 
 def _limits(layer: _Layer) -> dict[str, Any]:

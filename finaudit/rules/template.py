@@ -34,6 +34,10 @@ def township_pack() -> str:
         "# 村干部姓名：用于“向村干部付款”“村干部借款”等规则。",
         "officials: []",
         "",
+        "# 本地增设的会计科目（科目表之外）：每项“编码 名称”或“编码 名称 借|贷”，用于 LG09、LG11、LG12。",
+        "accounts: []",
+        "#  - 161 无形资产",
+        "",
         "# 各规则：enabled 启用/停用，severity 级别（high/medium/low/info），params 参数。",
         "rules:",
     ]
