@@ -79,10 +79,16 @@ class Ledger:
     title: str = ""
     hidden: bool = False
     findings: list[Finding] = field(default_factory=list)
+    _txn: tuple = field(default=(None, None), repr=False, compare=False)
 
     @property
     def transactions(self) -> pd.DataFrame:
-        return self.frame[self.frame["row_type"] == TXN]
+        """The transaction rows (row_type "txn"); computed once per frame, since every rule asks."""
+        frame, txn = self._txn
+        if frame is not self.frame:
+            txn = self.frame[self.frame["row_type"] == TXN]
+            self._txn = (self.frame, txn)
+        return txn
 
     @property
     def data_rows(self) -> int:
@@ -105,7 +111,10 @@ def text_column(frame: pd.DataFrame, name: str) -> pd.Series:
     """A text column with "" for blank cells (and for a column the sheet does not have)."""
     if name not in frame:
         return pd.Series("", index=frame.index, dtype=object)
-    return frame[name].map(lambda v: v.strip() if isinstance(v, str) else "").astype(object)
+    column = frame[name]
+    if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_object_dtype(column.dtype):
+        return column.fillna("").astype(object)  # ingest already stripped these (normalise_text)
+    return column.map(lambda v: v.strip() if isinstance(v, str) else "").astype(object)
 
 
 def normalise_voucher(value: object) -> str | None:
