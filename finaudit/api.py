@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
-
 from pathlib import Path
 
 from finaudit.findings import Finding

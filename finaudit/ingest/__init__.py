@@ -17,7 +17,14 @@ from pathlib import Path
 from finaudit.codes import data_quality_finding
 from finaudit.findings import Finding, column_letter
 from finaudit.ingest.aliases import KIND_LABELS, build_lookup, kind_from_text
-from finaudit.ingest.layout import Grid, find_header, parse_village, parse_year, resolve_journal_kind, title_lines
+from finaudit.ingest.layout import (
+    Grid,
+    find_header,
+    parse_village,
+    parse_year,
+    resolve_journal_kind,
+    title_lines,
+)
 from finaudit.ingest.ledger import Ledger, build_ledger
 from finaudit.ingest.preflight import Limits
 from finaudit.ingest.readers import LEDGER_SUFFIXES, RawBook, read_book

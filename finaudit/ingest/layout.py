@@ -13,7 +13,13 @@ import re
 from dataclasses import dataclass, field
 
 from finaudit.ingest.aliases import (
-    GENERIC_WORDS, JOURNAL_KINDS, KIND_COLUMNS, KINDS, REQUIRED, header_key, kind_from_text,
+    GENERIC_WORDS,
+    JOURNAL_KINDS,
+    KIND_COLUMNS,
+    KINDS,
+    REQUIRED,
+    header_key,
+    kind_from_text,
 )
 from finaudit.ingest.readers import RawSheet
 from finaudit.ingest.values import normalise_text

@@ -21,10 +21,20 @@ import pandas as pd
 from finaudit.codes import data_quality_finding
 from finaudit.findings import Finding, column_letter
 from finaudit.ingest.aliases import (
-    DATE_COLUMNS, JOURNAL_KINDS, MONEY_COLUMNS, NUMBER_COLUMNS, header_key,
+    DATE_COLUMNS,
+    JOURNAL_KINDS,
+    MONEY_COLUMNS,
+    NUMBER_COLUMNS,
+    header_key,
 )
 from finaudit.ingest.layout import Grid, Header
-from finaudit.ingest.values import CellParseError, normalise_text, parse_amount, parse_date, split_date
+from finaudit.ingest.values import (
+    CellParseError,
+    normalise_text,
+    parse_amount,
+    parse_date,
+    split_date,
+)
 
 TXN = "txn"
 ROW_TYPES = {

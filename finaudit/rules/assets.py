@@ -37,6 +37,8 @@ from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.ledger import text_column as _text
 from finaudit.rules.base import Param, Rule, RuleContext
+from finaudit.rules.base import iso_date as _iso
+from finaudit.rules.base import quoted as _quoted
 from finaudit.rules.charts import chart_for_year, first_level, names_match
 
 EVIDENCE_CAP = 20  # rows listed in evidence; the rest are counted
@@ -48,15 +50,6 @@ EVIDENCE_CAP = 20  # rows listed in evidence; the rest are counted
 def _flag(mask: pd.Series) -> pd.Series:
     """A nullable comparison as a plain boolean mask: NA (a blank cell) is never a hit."""
     return mask.fillna(False).astype(bool)
-
-
-def _iso(value) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
-
-
-def _quoted(value, limit: int = 40) -> str:
-    text = value if isinstance(value, str) else ""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _year_bounds(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -164,6 +164,25 @@ def _as_int(value: Any) -> int | None:
     return None if _missing(value) else int(value)
 
 
+# Formatting cell values for messages and evidence, shared by the rule families.
+
+def cell_text(value: Any) -> str | None:
+    """A cell as text for a message: None when it holds nothing."""
+    return _clean(value)
+
+
+def iso_date(value: Any) -> str | None:
+    """A date cell as "2023-03-05" for evidence: None when it holds nothing."""
+    day = _as_date(value)
+    return day.isoformat() if day else None
+
+
+def quoted(value: Any, limit: int = 40) -> str:
+    """A cell's text for quoting in a message, cut to `limit` characters ("" when empty)."""
+    text = cell_text(value) or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class Rule:
     """Base class of audit rules. Subclasses set the class attributes and implement `check`.
 

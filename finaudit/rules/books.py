@@ -47,8 +47,15 @@ import pandas as pd
 
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.rules.base import Param, Rule
+from finaudit.rules.base import iso_date as _iso
 from finaudit.rules.charts import (
-    CREDIT, Chart, chart_for_year, chart_named, default_side, normalise_name, parse_accounts,
+    CREDIT,
+    Chart,
+    chart_for_year,
+    chart_named,
+    default_side,
+    normalise_name,
+    parse_accounts,
 )
 from finaudit.rules.ledger import _unreadable_rows
 
@@ -63,9 +70,6 @@ _PATH_RE = re.compile(r"[-/—_－>]")
 
 
 # ----------------------------------------------------------------------------------- shared helpers
-
-def _iso(value) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
 def _text(value) -> str:

@@ -28,6 +28,7 @@ from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.ledger import text_column as _text
 from finaudit.rules.base import Param, Rule, RuleContext
+from finaudit.rules.base import iso_date as _iso
 
 TXN = "txn"
 _BALANCE_ROWS = ("txn", "opening")
@@ -118,10 +119,6 @@ def _episodes(days: pd.DataFrame, flag: pd.Series) -> Iterator[pd.DataFrame]:
     run = (flag != flag.shift(fill_value=False)).cumsum()
     for _, part in days[flag].groupby(run[flag], sort=True):
         yield part
-
-
-def _iso(day) -> str:
-    return pd.Timestamp(day).date().isoformat()
 
 
 def _cash_side(ledger) -> pd.Series:

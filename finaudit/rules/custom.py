@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from finaudit.findings import Finding, fen_to_display
-from finaudit.ingest.aliases import DATE_COLUMNS, KIND_COLUMNS, MONEY_COLUMNS, NUMBER_COLUMNS
+from finaudit.ingest.aliases import (
+    DATE_COLUMNS,
+    KIND_COLUMNS,
+    MONEY_COLUMNS,
+    NUMBER_COLUMNS,
+)
 from finaudit.rules.base import Rule, RuleContext
 from finaudit.rules.expr import ColumnTypes, compile_where, render_message
 from finaudit.rules.packs import CustomSpec

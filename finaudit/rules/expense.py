@@ -31,7 +31,9 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Param, Rule
+from finaudit.rules.base import Param, Rule, quoted
+from finaudit.rules.base import cell_text as voucher_of
+from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label
 
 SPENDING_KINDS = JOURNAL_KINDS | {"vouchers"}
@@ -184,19 +186,6 @@ def _cn_number(word: str) -> int:
         return _CN_DIGITS.get(word, 0)
     tens, _, ones = word.partition("十")
     return _CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0)
-
-
-def quoted(value: object, limit: int = 40) -> str:
-    textual = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-    return textual if len(textual) <= limit else textual[: limit - 1] + "…"
-
-
-def iso(value: object) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
-
-
-def voucher_of(value: object) -> str | None:
-    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
 # --- EX01 ------------------------------------------------------------------------------------------

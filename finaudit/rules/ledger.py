@@ -36,6 +36,8 @@ from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.ledger import NON_DATA, ROW_TYPES
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.rules.base import Param, Rule
+from finaudit.rules.base import cell_text as _text
+from finaudit.rules.base import iso_date as _iso
 from finaudit.village import balance_phrase
 
 JOURNALS = frozenset({"cash_journal", "bank_journal", "cash_bank_journal"})
@@ -101,14 +103,6 @@ def _entries(ledger) -> pd.DataFrame:
 def _fen(value) -> int:
     """A money cell as 分, blank read as 0."""
     return 0 if value is None or pd.isna(value) else int(value)
-
-
-def _iso(value) -> str | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
-
-
-def _text(value) -> str | None:
-    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
 def _day(value) -> str:

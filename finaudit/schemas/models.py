@@ -13,7 +13,13 @@ from functools import cache
 import pandas as pd
 import pandera.pandas as pa
 
-from finaudit.ingest.aliases import DATE_COLUMNS, JOURNAL_KINDS, KINDS, MONEY_COLUMNS, NUMBER_COLUMNS
+from finaudit.ingest.aliases import (
+    DATE_COLUMNS,
+    JOURNAL_KINDS,
+    KINDS,
+    MONEY_COLUMNS,
+    NUMBER_COLUMNS,
+)
 
 MAX_FEN = 10**12  # 100 亿元: no village entry comes near; larger means a typing error
 EARLIEST = pd.Timestamp("1980-01-01")
