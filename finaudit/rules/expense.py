@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from finaudit.findings import Severity, fen_to_display, fen_to_str
@@ -439,28 +440,32 @@ class DuplicatePayment(Rule):
         linked = gap.le(ctx.params["window_days"]).fillna(False) & ~other_period & ~schedule
         cluster = (~linked).cumsum()
         repeated = cluster.map(cluster.value_counts()) >= 2  # most payments stand alone: skip them
-        for _, members in rows[repeated].groupby(cluster[repeated], sort=False):
-            yield self._finding(ledger, ctx, members.sort_values("_row"))
+        members = rows[repeated].assign(_cluster=cluster[repeated]).sort_values(["_cluster", "_row"])
+        # Plain lists per column: slicing a DataFrame per group costs more than the rest of the rule.
+        columns = {name: members[name].tolist() if name in members else [None] * len(members)
+                   for name in ("_row", "_amount", "date", "voucher", "counterparty", "summary")}
+        bounds = np.flatnonzero(np.diff(members["_cluster"].to_numpy(), prepend=-1, append=-1))
+        for start, end in zip(bounds[:-1], bounds[1:]):
+            group = {name: values[start:end] for name, values in columns.items()}
+            yield self._finding(ledger, ctx, group)
 
     @staticmethod
-    def _finding(ledger, ctx, members):
-        first = members.iloc[0]
-        payee = quoted(first.get("counterparty"))
-        who = f"收款方“{payee}”" if payee else f"同一用途“{quoted(first.get('summary'))}”"
-        vouchers = members["voucher"].tolist() if "voucher" in members else [None] * len(members)
-        listed = "、".join(f"{voucher_of(v) or '第' + str(int(row)) + '行'}（{iso(day)}）"
-                          for v, row, day in zip(vouchers, members["_row"], members["date"]))
-        amount = int(first["_amount"])
+    def _finding(ledger, ctx, group):
+        payee = quoted(group["counterparty"][0])
+        who = f"收款方“{payee}”" if payee else f"同一用途“{quoted(group['summary'][0])}”"
+        vouchers = [voucher_of(v) for v in group["voucher"]]
+        listed = "、".join(f"{v or '第' + str(int(row)) + '行'}（{iso(day)}）"
+                          for v, row, day in zip(vouchers, group["_row"], group["date"]))
+        amount = int(group["_amount"][0])
         return ctx.finding(
             ledger,
-            f"{who}相同金额 {fen_to_display(amount)} 元支付 {len(members)} 次：{listed}，"
+            f"{who}相同金额 {fen_to_display(amount)} 元支付 {len(vouchers)} 次：{listed}，"
             f"相隔不超过 {ctx.params['window_days']} 天；疑似重复报销，请核对各笔的原始发票与收款凭据是否为同一笔业务",
-            row=int(first["_row"]), column="credit", voucher=first.get("voucher"), date=first.get("date"),
+            row=int(group["_row"][0]), column="credit", voucher=vouchers[0], date=group["date"][0],
             amount=amount,
-            evidence={"rows": [int(r) for r in members["_row"]],
-                      "vouchers": [voucher_of(v) for v in members["voucher"]] if "voucher" in members else [],
-                      "dates": [iso(d) for d in members["date"]],
-                      "total": fen_to_str(int(members["_amount"].sum()))})
+            evidence={"rows": [int(r) for r in group["_row"]], "vouchers": vouchers,
+                      "dates": [iso(d) for d in group["date"]],
+                      "total": fen_to_str(sum(int(a) for a in group["_amount"]))})
 
 
 # --- EX05 ------------------------------------------------------------------------------------------
