@@ -12,6 +12,7 @@ the rule pack writes them) and reach the rule as integer 分.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -162,6 +163,26 @@ def _as_date(value: Any) -> _dt.date | None:
 
 def _as_int(value: Any) -> int | None:
     return None if _missing(value) else int(value)
+
+
+def per_distinct(fn):
+    """Run a text function (Series → aligned Series) once per distinct value, not once per row.
+
+    Ledger text repeats a lot (the same 摘要, 对方科目 and payee on many rows), and the keyword and
+    purpose functions of the rules are regex work per value; on a long journal this is most of the
+    rules' time. Small or mostly-distinct inputs are passed straight through.
+    """
+    @functools.wraps(fn)
+    def wrapper(values: pd.Series, *args: Any, **kwargs: Any) -> pd.Series:
+        if len(values) < 256:
+            return fn(values, *args, **kwargs)
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        if len(uniques) * 2 > len(values):
+            return fn(values, *args, **kwargs)
+        result = fn(pd.Series(uniques), *args, **kwargs)
+        return pd.Series(result.to_numpy()[codes], index=values.index, dtype=result.dtype,
+                         name=result.name)
+    return wrapper
 
 
 # Formatting cell values for messages and evidence, shared by the rule families.

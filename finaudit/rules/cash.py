@@ -27,7 +27,7 @@ from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.ledger import text_column as _text
-from finaudit.rules.base import Param, Rule, RuleContext
+from finaudit.rules.base import Param, Rule, RuleContext, per_distinct
 from finaudit.rules.base import iso_date as _iso
 
 TXN = "txn"
@@ -45,6 +45,7 @@ _CASH_ACCOUNT_RE = re.compile(r"^\s*101|现金")
 # --- shared helpers -----------------------------------------------------------------------------
 
 
+@per_distinct
 def _contains_any(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
     if not words:
         return pd.Series(False, index=text.index)

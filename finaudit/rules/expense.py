@@ -32,7 +32,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Param, Rule, quoted
+from finaudit.rules.base import Param, Rule, per_distinct, quoted
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label
@@ -145,6 +145,7 @@ def word_pattern(words: Iterable[str]) -> re.Pattern | None:
     return re.compile("|".join(map(re.escape, unique))) if unique else None
 
 
+@per_distinct
 def find_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = ()) -> pd.Series:
     """The words found in each value (a list per row), after blanking out the `exclude` phrases —
     so 烟 is not found in 烟台 and 酒 not in 酒店, but 酒 still is in 烟台酒."""
@@ -164,6 +165,7 @@ def any_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = 
     return find_words(values, words, exclude).map(bool).astype(bool)
 
 
+@per_distinct
 def purpose(summary: pd.Series) -> pd.Series:
     """What a payment was for, without periods, numbers and punctuation: "支付3月份保洁费（王五）"
     → "支付保洁费王五"."""
@@ -171,6 +173,7 @@ def purpose(summary: pd.Series) -> pd.Series:
     return stripped.str.replace(_PURPOSE_NOISE, "", regex=True).str.casefold()
 
 
+@per_distinct
 def periods(summary: pd.Series) -> pd.Series:
     """The periods a summary names ("3月", "2023年", "二季度" …), normalised and joined; "" if none."""
     found = summary.fillna("").astype(str).str.findall(_PERIOD)

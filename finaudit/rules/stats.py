@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
-from finaudit.rules.base import Param, Rule, RuleContext
+from finaudit.rules.base import Param, Rule, RuleContext, per_distinct
 
 JOURNALS = frozenset({"cash_journal", "bank_journal", "cash_bank_journal"})
 _KINDS = JOURNALS | {"vouchers"}
@@ -207,6 +207,7 @@ _TRANSFER = re.compile(r"提现|取现|提取现金|提(?:取)?备用金|存现|
 _CLOSING = re.compile(r"结转|计提|折旧|摊销")  # period-end and non-cash entries: no "usual amount"
 
 
+@per_distinct
 def normalise_purpose(summary: pd.Series) -> pd.Series:
     """摘要 → purpose: dates, numbers with their units and punctuation removed; "" becomes NA."""
     text = summary.astype("string").str.replace(r"\s+", "", regex=True)
