@@ -410,7 +410,7 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     lines["summary"] = _text(frame, "summary")[paid]
     lines["party"] = _text(frame, "counterparty")[paid].str.replace(r"\s+", "", regex=True)
     lines["voucher"] = frame.loc[paid, "voucher"] if "voucher" in frame else None
-    purpose = lines["summary"].map(normalise_purpose)
+    purpose = per_distinct(lambda summaries: summaries.map(normalise_purpose))(lines["summary"])
     lines["key"] = ("收款人:" + lines["party"]).where(
         lines["party"] != "", ("用途:" + purpose).where(purpose != ""))
     lines = lines[lines["key"].notna()]
