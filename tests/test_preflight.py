@@ -20,6 +20,7 @@ import pytest
 
 from finaudit.ingest import preflight as pf
 from finaudit.ingest.preflight import Limits, Preflight, preflight
+from tests.hostile.make_corpus import lie_about_size
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 ODS_MIME = "application/vnd.oasis.opendocument.spreadsheet"
@@ -266,16 +267,8 @@ def test_zip_bomb_member_is_in06(tmp_path):
 
 
 def _lie_about_size(path: Path, member: str, size: int) -> None:
-    """Patch the declared uncompressed size in the member's local header and central directory entry."""
-    data = bytearray(path.read_bytes())
-    struct.pack_into("<I", data, zipfile.ZipFile(path).getinfo(member).header_offset + 22, size)
-    pos = struct.unpack_from("<I", data, data.rfind(b"PK\x05\x06") + 16)[0]
-    while data[pos:pos + 4] == b"PK\x01\x02":
-        n, m, k = struct.unpack_from("<HHH", data, pos + 28)
-        if data[pos + 46:pos + 46 + n] == member.encode():
-            struct.pack_into("<I", data, pos + 24, size)
-        pos += 46 + n + m + k
-    path.write_bytes(data)
+    """Patch the declared uncompressed size of a member of the zip at `path` (see the corpus)."""
+    path.write_bytes(lie_about_size(path.read_bytes(), member, size))
     assert zipfile.ZipFile(path).getinfo(member).file_size == size
 
 

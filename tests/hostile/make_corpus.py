@@ -255,7 +255,7 @@ def _encrypted_xls() -> bytes:
     return bytes(data)
 
 
-def _lie_about_size(data: bytes, member: str, size: int) -> bytes:
+def lie_about_size(data: bytes, member: str, size: int) -> bytes:
     """Patch a member's declared uncompressed size in its local header and central directory."""
     data = bytearray(data)
     info = zipfile.ZipFile(io.BytesIO(bytes(data))).getinfo(member)
@@ -449,7 +449,7 @@ def _cases() -> list[Case]:
         Case("bomb-ratio.xlsx", "64 MB of zeros packed into 64 KB", ("IN06",), "压缩",
              build=lambda: _zip_with_stream(ledger(), "xl/media/image1.png", (bytes(1 << 20) for _ in range(64)))),
         Case("bomb-declared.xlsx", "a sheet that declares 4 GB uncompressed", ("IN06",), "上限",
-             build=lambda: _lie_about_size(ledger(), SHEET1, 0xFFFFFFF0)),
+             build=lambda: lie_about_size(ledger(), SHEET1, 0xFFFFFFF0)),
         Case("bomb-lying.xlsx", "a sheet that declares 1 KB and inflates to 300 MB", ("IN06",), "解压",
              build=lambda: _zip_with_stream(ledger(), SHEET1, (b"<x/>" * (1 << 18) for _ in range(300)), declared=1024)),
         Case("bomb-members.xlsx", "10,001 parts in one zip", ("IN06",), "部件",
