@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 
 from finaudit.codes import DATA_QUALITY_CODES
+from finaudit.findings import fen_to_display
 from finaudit.rules.base import Rule
 from finaudit.rules.cases import Case, load_cases
 from finaudit.rules.packs import RuleSet
@@ -97,7 +98,7 @@ def show_rule(code: str, ruleset: RuleSet | None = None) -> str:
 
 def _current(param, value) -> str:
     if param.type == "money":
-        return f"{value / 100:,.2f}"
+        return fen_to_display(value)
     if isinstance(value, tuple):
         return "、".join(map(str, value)) or "（空）"
     return str(value)

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from finaudit.findings import Severity
+from finaudit.findings import Severity, fen_to_str
 from finaudit.ingest.aliases import ALIASES, KINDS
 from finaudit.rules.base import SHARED_PARAMS, Param, Rule
 
@@ -95,8 +95,7 @@ class RuleSet:
 
 def _shown(param: Param, value: Any) -> Any:
     if param.type == "money":
-        whole, cents = divmod(int(value), 100)
-        return f"{whole}.{cents:02d}"
+        return fen_to_str(value)
     if param.type == "list[date]":
         return [d.isoformat() for d in value]
     if isinstance(value, tuple):
