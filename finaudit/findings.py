@@ -68,6 +68,15 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def split_cell_ref(ref: str | None) -> tuple[str | None, int | None]:
+    """"I17" → ("I", 17); None or an unreadable reference → what can be read of it."""
+    if not ref:
+        return None, None
+    letters = ref.rstrip("0123456789")
+    digits = ref[len(letters):]
+    return letters or None, int(digits) if digits else None
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One anomaly, at its place, with the facts that let an auditor check it.

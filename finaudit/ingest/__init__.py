@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from finaudit.codes import data_quality_finding
-from finaudit.findings import Finding, column_letter
+from finaudit.findings import Finding, column_letter, split_cell_ref
 from finaudit.ingest.aliases import KIND_LABELS, build_lookup, kind_from_text
 from finaudit.ingest.layout import (
     Grid,
@@ -253,9 +253,8 @@ def _formula_findings(ledger: Ledger, header, cells: Iterable[str]) -> list[Find
     names = {column_letter(col): name for name, col in header.columns.items()}
     by_column: dict[str, list[int]] = {}
     for ref in cells:
-        letters = ref.rstrip("0123456789")
-        row = int(ref[len(letters):])
-        if row > ledger.header_row:
+        letters, row = split_cell_ref(ref)
+        if letters and row and row > ledger.header_row:
             by_column.setdefault(letters, []).append(row)
     findings = []
     for letters, rows in sorted(by_column.items()):

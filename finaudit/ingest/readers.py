@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from finaudit.codes import data_quality_finding
-from finaudit.findings import Finding, Severity
+from finaudit.findings import Finding, Severity, split_cell_ref
 from finaudit.ingest import isolation
 from finaudit.ingest.preflight import Limits, preflight
 
@@ -295,17 +295,9 @@ def _decrypt(data: bytes, password: str) -> bytes | None:
 
 
 def _problem_finding(display: str, problem) -> Finding:
+    column, row = split_cell_ref(problem.cell)
     return data_quality_finding(problem.code, problem.message, file=display, sheet=problem.sheet,
-                                column=_column_of(problem.cell), row=_row_of(problem.cell))
-
-
-def _column_of(cell: str | None) -> str | None:
-    return cell.rstrip("0123456789") or None if cell else None
-
-
-def _row_of(cell: str | None) -> int | None:
-    digits = cell.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if cell else ""
-    return int(digits) if digits.isdigit() else None
+                                column=column, row=row)
 
 
 def _failed(display: str, sha: str, fmt: str, code: str, message: str) -> RawBook:
