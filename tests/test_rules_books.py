@@ -17,7 +17,7 @@ import pytest
 
 from finaudit import api
 from finaudit.rules.books import period_end
-from finaudit.rules.charts import parse_accounts
+from finaudit.charts import parse_accounts
 
 D = dt.datetime
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_ledgers"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from finaudit.charts import CREDIT, chart_for_year, default_side, first_level
 from finaudit.codes import data_quality_finding
 from finaudit.findings import Finding, column_letter
 from finaudit.ingest.aliases import (
@@ -379,8 +380,6 @@ def _finish_kind(frame: pd.DataFrame, kind: str, date_blank: pd.Series, year: in
 def _credit_side(frame: pd.DataFrame, side_col: str, year: int | None) -> pd.Series:
     """Which rows of a side+amount balance are on the 贷 side: the 方向 cell when it says so
     (贷/贷方/Cr, 借/借方/Dr), else the account's normal side in the chart of the book's year."""
-    from finaudit.rules.charts import CREDIT, chart_for_year, default_side, first_level
-
     chart = chart_for_year(year)
 
     def normal(code: object) -> bool:

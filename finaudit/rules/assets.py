@@ -39,7 +39,7 @@ from finaudit.ingest.ledger import text_column as _text
 from finaudit.rules.base import Param, Rule, RuleContext
 from finaudit.rules.base import iso_date as _iso
 from finaudit.rules.base import quoted as _quoted
-from finaudit.rules.charts import chart_for_year, first_level, names_match
+from finaudit.charts import chart_for_year, first_level, names_match
 
 EVIDENCE_CAP = 20  # rows listed in evidence; the rest are counted
 

@@ -48,7 +48,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.rules.base import Param, Rule
 from finaudit.rules.base import iso_date as _iso
-from finaudit.rules.charts import (
+from finaudit.charts import (
     CREDIT,
     Chart,
     chart_for_year,

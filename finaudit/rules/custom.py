@@ -8,8 +8,9 @@ with the pack's message, whose `{name}` fields are filled from that row.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from finaudit.findings import Finding, fen_to_display
+from finaudit.findings import Finding, Severity, fen_to_display
 from finaudit.ingest.aliases import (
     DATE_COLUMNS,
     KIND_COLUMNS,
@@ -18,7 +19,20 @@ from finaudit.ingest.aliases import (
 )
 from finaudit.rules.base import Rule, RuleContext
 from finaudit.rules.expr import ColumnTypes, compile_where, render_message
-from finaudit.rules.packs import CustomSpec
+
+
+@dataclass(slots=True)
+class CustomSpec:
+    """One `custom:` entry of a rule pack, checked by the pack loader (`packs.py`)."""
+
+    code: str
+    kind: str
+    where: str
+    severity: Severity
+    message: str
+    title: str
+    regulation: str
+    source: str  # "file:line" for messages
 
 
 def column_types_for(kind: str) -> ColumnTypes:

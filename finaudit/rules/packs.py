@@ -22,6 +22,7 @@ import yaml
 from finaudit.findings import Severity, fen_to_str
 from finaudit.ingest.aliases import ALIASES, KINDS
 from finaudit.rules.base import SHARED_PARAMS, Param, Rule
+from finaudit.rules.custom import CustomSpec, column_types_for
 
 MAX_PACK_BYTES = 1 << 20
 MAX_EXTENDS = 8
@@ -41,18 +42,6 @@ class RuleConfig:
     enabled: bool
     severity: Severity
     params: dict[str, Any]
-
-
-@dataclass(slots=True)
-class CustomSpec:
-    code: str
-    kind: str
-    where: str
-    severity: Severity
-    message: str
-    title: str
-    regulation: str
-    source: str  # "file:line" for messages
 
 
 @dataclass(slots=True)
@@ -320,7 +309,7 @@ def _resolve(layers: list[_Layer]) -> RuleSet:
 
 def _accounts(layer: _Layer, entries: Any) -> list[str]:
     """The layer's `accounts:` list: local accounts, each "编码 名称" or "编码 名称 借|贷"."""
-    from finaudit.rules.charts import parse_accounts
+    from finaudit.charts import parse_accounts
 
     if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
         raise layer.fail(("accounts",), "应为本地科目列表，每项写作“编码 名称”或“编码 名称 借|贷”")
@@ -368,7 +357,6 @@ def _check_rule_entry(layer: _Layer, rule: type[Rule], entry: dict) -> None:
 
 
 def _custom_spec(layer: _Layer, index: int, item: Any, codes: dict, custom: list[CustomSpec]) -> CustomSpec:
-    from finaudit.rules.custom import column_types_for
     from finaudit.rules.expr import ExprError, check_message, compile_where
 
     path = ("custom", index)

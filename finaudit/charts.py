@@ -6,6 +6,9 @@ fiscal 2023 use the 2004 chart, books from 2024 the 2023 chart (DOMAIN.md). The 
 confirms the reading. Sub-accounts (10201, 112001, 1510101, dotted 102.01) roll up to the first-level
 account given by their first three digits. A rule pack may add local accounts (`accounts` params of
 the rules that read charts).
+
+This is domain data, below every stage that reads it: ingest (the normal side of a trial balance
+row), the village model (balances per account) and the rules (LG11, LG12, AS01 …) all import it.
 """
 
 from __future__ import annotations
