@@ -72,4 +72,5 @@ def audit(
     # Provenance: the pack and the reading limits actually in force (a --limit override included).
     provenance = ruleset.report_dict() | {"limits": dataclasses.asdict(options.limits)}
     return Report(inputs=intake.inputs, findings=findings, warnings=intake.warnings + run.warnings,
-                  ledgers=intake.ledgers, ruleset=provenance, errors=run.errors)
+                  ledgers=intake.ledgers, ruleset=provenance, errors=run.errors,
+                  villages=run.villages)

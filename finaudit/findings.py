@@ -78,6 +78,19 @@ def split_cell_ref(ref: str | None) -> tuple[str | None, int | None]:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Another cell where the same finding shows (`Finding.also_at`): the same payment in a second book."""
+
+    file: str | None
+    sheet: str | None
+    row: int | None
+    column: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "sheet": self.sheet, "row": self.row, "column": self.column}
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One anomaly, at its place, with the facts that let an auditor check it.
 
@@ -103,6 +116,9 @@ class Finding:
     # Extra text that separates two findings of one rule on the same voucher/date/amount
     # (e.g. the cell's column); part of the fingerprint, not of the JSON.
     key: str = ""
+    # The other places the same economic event is booked (a journal row and its voucher line): one
+    # irregularity, one finding, every location kept. Not part of the fingerprint.
+    also_at: tuple[Location, ...] = ()
 
     @property
     def fingerprint(self) -> str:
@@ -119,8 +135,8 @@ class Finding:
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of DESIGN.md §4."""
-        return {
+        """The JSON contract of DESIGN.md §4 (`also_at` only when the finding has other places)."""
+        out = {
             "code": self.code,
             "rule": self.rule,
             "severity": str(self.severity),
@@ -138,6 +154,9 @@ class Finding:
             "evidence": self.evidence,
             "fingerprint": self.fingerprint,
         }
+        if self.also_at:
+            out["also_at"] = [place.to_dict() for place in self.also_at]
+        return out
 
     def sort_key(self) -> tuple:
         return (

@@ -17,7 +17,7 @@ from finaudit.rules.base import Rule, RuleContext
 from finaudit.rules.custom import custom_rule
 from finaudit.rules.packs import RuleSet
 from finaudit.rules.registry import all_rules
-from finaudit.village import Village, group_villages  # noqa: F401 - Village re-exported for rules
+from finaudit.village import Village, group_villages
 
 
 @dataclass(slots=True)
@@ -25,6 +25,7 @@ class RuleRun:
     findings: list[Finding] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: int = 0
+    villages: list[Village] = field(default_factory=list)
 
 
 def code_selected(code: str, select: Sequence[str] | None, ignore: Sequence[str] | None) -> bool:
@@ -48,7 +49,9 @@ def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | No
             rule = custom_rule(spec)
             instances.append((rule, RuleContext(rule, {}, spec.severity, ruleset.officials, run.warnings,
                                                  ruleset.accounts)))
-    villages = group_villages(ledgers) if any(r.scope == "village" for r, _ in instances) else []
+    # Grouping is cheap (the village model computes on first use); the report reads the villages
+    # too, so they are made even when no village-scope rule runs.
+    villages = run.villages = group_villages(ledgers)
     for rule, ctx in instances:
         targets = villages if rule.scope == "village" else [l for l in ledgers if l.kind in rule.kinds]
         for target in targets:
