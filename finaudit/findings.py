@@ -119,10 +119,17 @@ class Finding:
     # The other places the same economic event is booked (a journal row and its voucher line): one
     # irregularity, one finding, every location kept. Not part of the fingerprint.
     also_at: tuple[Location, ...] = ()
+    # For rules about one transaction (`Rule.per_event`): "date|amount|ordinal" of the economic event,
+    # set by the engine, so the fingerprint does not depend on which of the books reported it.
+    event: str = ""
 
     @property
     def fingerprint(self) -> str:
-        """Stable across runs and file moves: code + village + sheet + voucher/date/amount (+ key)."""
+        """Stable across runs and file moves: code + village + sheet + voucher/date/amount (+ key); for
+        a per-event finding code + village + its event, so adding or removing a book keeps it."""
+        if self.event:
+            parts = [self.code, self.village or "", "event", self.event]
+            return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:16]
         parts = [
             self.code,
             self.village or "",

@@ -1844,9 +1844,24 @@ def render_zhongxin(v: Village, path: Path) -> list[dict]:
     widths(ws, 16, 8, 60, 14, 14, 15)
     assert not any(x.plant and x.plant.book == code2 for x in v.vouchers)
     faults += zhongxin_trial_balance(wb.create_sheet("科目余额表"), v)
-    faults += zhongxin_vouchers(wb.create_sheet("序时账"), v)
+    faults = merge_echoes(faults, zhongxin_vouchers(wb.create_sheet("序时账"), v))
     save_xlsx(wb, path)
     return faults
+
+
+def merge_echoes(journal_faults: list[dict], voucher_faults: list[dict]) -> list[dict]:
+    """One irregularity, one finding: a fault the 序时账 echoes from a journal (`echo_of`, the journal
+    fault's note) is expected once, at the voucher line, with the journal's place in `also_at`."""
+    out = list(journal_faults)
+    for f in voucher_faults:
+        note = f.pop("echo_of", None)
+        if note is None:
+            out.append(f)
+            continue
+        [origin] = [g for g in out if g["code"] == f["code"] and g["note"] == note]
+        out.remove(origin)
+        out.append({**f, "note": note, "also_at": [{k: origin[k] for k in ("file", "sheet", "row", "column")}]})
+    return out
 
 
 def rebalance(opening: int, entries: list[Entry]) -> list[Entry]:
@@ -1921,7 +1936,8 @@ def zhongxin_vouchers(ws, v: Village) -> list[dict]:
     faults += plant_faults("vouchers", written, {"account_name": "E"}, where)
     # The journals' seeded anomalies that are about the business itself show in the 序时账 too: the
     # 宴请 (EX01; EX05 reads journals only), the Sunday entry (EX08, on the day's last line) and the
-    # inflated wage (ST02), each on its expense line — the voucher's first.
+    # inflated wage (ST02), each on its expense line — the voucher's first. They are one finding each,
+    # placed here, with the journal row as its other place (`merge_echoes`).
     echoed = {"EX01": "C", "EX08": "A", "ST02": "F"}
     for vch, row in written:
         p = vch.plant
@@ -1929,8 +1945,7 @@ def zhongxin_vouchers(ws, v: Village) -> list[dict]:
             continue
         if p.day_level:
             row = max(x + len(y.lines) - 1 for y, x in written if y.date == vch.date)
-        note = f"序时账中的同一笔业务：{p.note}"
-        faults.append({**where, "row": row, "column": echoed[p.code], "code": p.code, "note": note})
+        faults.append({**where, "row": row, "column": echoed[p.code], "code": p.code, "echo_of": p.note})
     return faults
 
 

@@ -57,6 +57,32 @@ def test_planted_faults_are_reported_exactly():
     assert got == expected
 
 
+def test_merged_findings_list_their_other_places():
+    """A fault seen in a journal and in the 序时账 is one finding, and its other places are the ones
+    expected.json lists (the journal row the voucher line records)."""
+    def place(x, name=_relative):
+        return (name(x["file"]), x["sheet"], x["row"], x["column"])
+
+    def planted(x):
+        return place(x, str)
+
+    expected = sorted((f["code"], planted(f), sorted(map(planted, f["also_at"])))
+                      for f in EXPECTED["faults"] if f.get("also_at"))
+    got = sorted((f["code"], place(f), sorted(map(place, f["also_at"])))
+                 for f in report()["findings"] if f.get("also_at") and f["severity"] != "info")
+    assert expected and got == expected
+
+
+def test_readme_counts_are_what_the_tool_prints():
+    readme = (SAMPLES / "README.md").read_text(encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(SAMPLES), "--fail-on", "never"])
+    summary = result.output.strip().splitlines()[-1].split("；")[0]
+    assert f"`{summary}`" in readme, summary
+    above_info = sum(f["severity"] != "info" for f in report()["findings"])
+    assert above_info == len(EXPECTED["faults"])
+    assert f"{above_info} findings above `info`" in readme
+
+
 def test_clean_files_give_no_findings_but_resolution_lists_and_info():
     clean = set(EXPECTED["clean_files"])
     noisy = [(f["code"], _relative(f["file"]), f["sheet"], f["row"], f["message"])

@@ -22,8 +22,16 @@ def render_json(report: Report) -> str:
     return json_text(report.to_dict()) + "\n"
 
 
+def _cell(sheet, file, column, row) -> str:
+    return f"{sheet or file}!{column or ''}{row}" if row else (sheet or file or "")
+
+
 def _place(f) -> str:
-    return f"{f.sheet or f.file}!{f.column or ''}{f.row}" if f.row else (f.sheet or f.file or "")
+    """"序时账!C146", and the other books the same transaction is booked in: "（又见 银行存款日记账!C37）"."""
+    place = _cell(f.sheet, f.file, f.column, f.row)
+    if f.also_at:
+        place += f"（又见 {'、'.join(_cell(a.sheet, a.file, a.column, a.row) for a in f.also_at)}）"
+    return place
 
 
 def _info_lines(findings: list) -> list[tuple[str, str, str]]:

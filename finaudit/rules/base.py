@@ -216,6 +216,9 @@ class Rule:
         regulation: the clause or standard the rule implements.
         params: typed parameters with defaults.
         scope: "ledger" (check one ledger at a time) or "village" (all ledgers of one village).
+        per_event: the rule is about one transaction and reads both journals and voucher lists;
+            the engine merges what it finds of one economic event in several books into one finding
+            (`finaudit.rules.merge`).
     """
 
     code: ClassVar[str]
@@ -226,6 +229,7 @@ class Rule:
     regulation: ClassVar[str]
     params: ClassVar[tuple[Param, ...]] = ()
     scope: ClassVar[str] = "ledger"
+    per_event: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

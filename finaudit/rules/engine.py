@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from finaudit.findings import Finding, Severity
 from finaudit.rules.base import Rule, RuleContext
 from finaudit.rules.custom import custom_rule
+from finaudit.rules.merge import merge_events
 from finaudit.rules.packs import RuleSet
 from finaudit.rules.registry import all_rules
 from finaudit.village import Village, group_villages
@@ -60,6 +61,9 @@ def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | No
             except Exception as exc:  # a rule's bug must not stop the audit
                 run.errors += 1
                 run.findings.append(_crash_finding(rule, target, exc))
+    # One transaction booked in a journal and in the voucher list is one finding (rules/merge.py).
+    per_event = {rule.code for rule, _ in instances if rule.per_event}
+    run.findings = merge_events(run.findings, villages, per_event)
     return run
 
 

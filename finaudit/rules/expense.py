@@ -225,6 +225,7 @@ class ProhibitedSpending(Rule):
     slug = "expense.prohibited"
     severity = Severity.HIGH
     kinds = SPENDING_KINDS
+    per_event = True
     title = "非生产性开支：摘要写明烟酒、礼品、旅游、娱乐等禁止列支的开支"
     regulation = ("村级财务管理制度：严禁用集体资金购买烟酒、礼品、礼金、购物卡、土特产、纪念品、有价证券，"
                   "严禁公款旅游、宴请和娱乐消费等非生产性开支")
@@ -279,6 +280,7 @@ class IouPayment(Rule):
     slug = "expense.iou"
     severity = Severity.HIGH
     kinds = SPENDING_KINDS
+    per_event = True
     title = "白条列支：摘要写明白条、收条、借条、无发票，或支出的附件张数为 0"
     regulation = ("村级财务管理制度：支出须取得合法的原始凭证（发票），不得以白条、收条、借条入账或抵库；"
                   "无发票的须有收款方签章并说明原因")
@@ -602,6 +604,7 @@ class RoundAmount(Rule):
     slug = "expense.round_amount"
     severity = Severity.LOW
     kinds = SPENDING_KINDS
+    per_event = True
     title = "整数金额支出：1,000 元的整倍数且不少于 5,000 元"
     regulation = "审计准则第1141号 / ISA 240 A44：整数金额的分录是舞弊风险特征（虚列支出常为整数）"
     params = (
@@ -641,6 +644,7 @@ class HolidayEntry(Rule):
     slug = "expense.holiday"
     severity = Severity.LOW
     kinds = SPENDING_KINDS
+    per_event = True
     title = "节假日记账：记账日期为周末或法定节假日（调休上班日按工作日）"
     regulation = ("审计准则第1141号 / ISA 240 A44：在非正常时间（周末、节假日）记录的分录是舞弊风险特征；"
                   "放假与调休按国务院办公厅当年节假日安排")

@@ -306,6 +306,7 @@ class Outlier(Rule):
     slug = "stats.outlier"
     severity = Severity.LOW
     kinds = _KINDS
+    per_event = True
     title = "金额远高于同科目/同用途的通常水平（稳健 z 值）"
     regulation = ("审计准则第1141号 / ISA 240 A44：关注金额异常的会计分录；"
                   "村级财务管理制度：大额、异常支出须有审批和原始凭证")

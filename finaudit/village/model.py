@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from finaudit.charts import CREDIT, DEBIT, Chart, chart_for_year
+from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.values import normalise_text
 from finaudit.village.books import (
@@ -24,6 +25,7 @@ from finaudit.village.books import (
     sheet_month,
     unreadable_rows,
 )
+from finaudit.village.events import EventIndex, build_events
 from finaudit.village.trial_balance import TbAccount, TrialBalance
 
 _KEY_SUFFIX_RE = re.compile(r"(村民委员会|村委会|村委|股份经济合作社|经济股份合作社|经济合作社|集体经济组织)$")
@@ -210,6 +212,15 @@ class Village:
         the line count, the first line (`first_part`, `first_row`) and whether a line's amount could
         not be read (`unreadable`)."""
         return self._voucher_movements
+
+    @cached_property
+    def _events(self) -> EventIndex:
+        return build_events(self.of_kind(*JOURNAL_KINDS), self.voucher_ledgers(), self.voucher_lines())
+
+    def events(self) -> EventIndex:
+        """Which journal rows and voucher lines record the same transaction (`village.events`): a
+        journal row linked to its voucher, every voucher line to its voucher."""
+        return self._events
 
     # ------------------------------------------------------------------ trial balance
 
