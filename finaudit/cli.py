@@ -97,15 +97,11 @@ def check(
     from finaudit.report.render import render_human, render_json
     from finaudit.report.safe import OutputError, check_output, write_atomic
 
-    password = _read_password(password_file)
-    ruleset = _load_pack(rules)
-    limits = _limits(ruleset, limit)
     try:
         if output is not None:
             others = [p for p in (rules, password_file) if p is not None and Path(p).exists()]
             check_output(output, [*paths, *others], input_suffixes=LEDGER_SUFFIXES)
-        report = api.audit(paths, ruleset=ruleset, select=_codes(select), ignore=_codes(ignore),
-                           village=village, year=year, password=password, limits=limits)
+        report = _audit(paths, rules, select, ignore, village, year, password_file, limit)
         text = render_json(report) if format is Format.json else render_human(
             report, color=output is None and sys.stdout.isatty())
         if output is None:
@@ -115,6 +111,99 @@ def check(
     except (api.NoInputError, OutputError, UsageError) as exc:
         _fail(str(exc), exc)
     raise typer.Exit(1 if report.fails(fail_on.value) else 0)
+
+
+def _audit(paths, rules, select, ignore, village, year, password_file, limit):
+    """The audit `check` and `report` share: pack, limits and password from the options, then
+    `api.audit` (NoInputError is the caller's to report)."""
+    from finaudit import api
+
+    password = _read_password(password_file)
+    ruleset = _load_pack(rules)
+    limits = _limits(ruleset, limit)
+    return api.audit(paths, ruleset=ruleset, select=_codes(select), ignore=_codes(ignore),
+                     village=village, year=year, password=password, limits=limits)
+
+
+def _parse_date(text: str | None, option: str):
+    """"2024-12-31", "2024/12/31", "2024.12.31", "20241231" or "2024年12月31日" → a date."""
+    import datetime as dt
+    import re
+
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?|(\d{2})(\d{2}))\s*", text)
+    try:
+        if not match:
+            raise ValueError
+        year, month, day = match[1], match[2] or match[4], match[3] or match[5]
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        _fail(f"{option} 应是日期，如 2024-12-31 或 2024年12月31日（而不是 {text!r}）")
+
+
+def _inside_inputs(out_dir: Path, paths) -> Path | None:
+    """The input folder `out_dir` lies in (a report written there would be read as a ledger next time)."""
+    target = out_dir.resolve()
+    for item in paths:
+        source = Path(item).resolve()
+        if source.is_dir() and target.is_relative_to(source):
+            return Path(item)
+    return None
+
+
+@app.command()
+def report(
+    paths: Annotated[list[Path], typer.Argument(help="账簿文件或文件夹（递归查找）", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="报告输出目录")] = Path("reports"),
+    rules: RulesOption = None,
+    auditor: Annotated[Optional[list[str]], typer.Option("--auditor", help="审计人员姓名（可多次给出）")] = None,
+    cutoff: Annotated[Optional[str], typer.Option("--cutoff", help="审计（移交）截止日，默认账簿年度的 12 月 31 日")] = None,
+    township: Annotated[Optional[str], typer.Option("--township", help="乡镇名称（封面和汇总表用）")] = None,
+    sample_size: Annotated[int, typer.Option("--sample-size", min=0, help="抽凭清单的货币单位抽样点数")] = 30,
+    seed: Annotated[int, typer.Option("--seed", help="抽样随机种子（同一种子得到同一份样本）")] = 20240101,
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="有此级别及以上问题时退出码为 1")] = FailOn.high,
+    select: Annotated[Optional[list[str]], typer.Option("--select", help="只报告这些代码或代码组（如 CA,EX01）")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="不报告这些代码或代码组")] = None,
+    village: Annotated[Optional[str], typer.Option("--village", help="标题和文件名都没有村名时使用")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", help="标题和文件名都没有年度时使用")] = None,
+    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="加密工作簿的密码文件（第一行）")] = None,
+    limit: Annotated[Optional[list[str]], typer.Option(
+        "--limit", metavar="NAME=VALUE", help="读取限制，如 max_rows=800000（见 docs/limits.md）")] = None,
+) -> None:
+    """写出审计移交报告：每个村一份 xlsx 和 html（及 JSON）；多个村时另写乡镇汇总表。"""
+    import shlex
+
+    from finaudit import api
+    from finaudit.report.safe import OutputError, clean_line
+    from finaudit.report.write import (ReportOptions, summarize_village, write_township_summary,
+                                       write_village_reports)
+
+    date = _parse_date(cutoff, "--cutoff")
+    folder = _inside_inputs(output, paths)
+    if folder is not None:
+        _fail(f"输出目录 {output} 在输入文件夹 {folder} 之内：报告会在下次检查时被当作账簿读入，请换一个目录")
+    command = shlex.join(["finaudit", *sys.argv[1:]]) if sys.argv and "finaudit" in Path(sys.argv[0]).name \
+        else "finaudit report " + shlex.join(str(p) for p in paths)
+    options = ReportOptions(auditors=tuple(a.strip() for a in auditor or () if a.strip()), cutoff=date,
+                            sample_size=sample_size, seed=seed, command=command, township=township)
+    try:
+        result = _audit(paths, rules, select, ignore, village, year, password_file, limit)
+        written = write_village_reports(result, output, options)
+        if len(result.villages) > 1:
+            summaries = [summarize_village(result, v) for v in result.villages]
+            written += write_township_summary(summaries, output, options)
+    except (api.NoInputError, OutputError, UsageError) as exc:
+        _fail(str(exc), exc)
+    counts = result.summary()["by_severity"]
+    for path in written:
+        typer.echo(f"已写出 {clean_line(path)}")
+    if not result.villages:
+        typer.echo("没有可写报告的村账（见上面的读入问题）", err=True)
+    parts = "，".join(f"{k} {v}" for k, v in zip(("高", "中", "低", "提示"), counts.values()) if v)
+    typer.echo(f"{len(result.villages)} 个村，共 {len(result.findings)} 项问题（{parts or '无'}）；"
+               f"先打开各村的“…审计移交报告.html”阅读，签字用 .xlsx")
+    raise typer.Exit(1 if result.fails(fail_on.value) else 0)
 
 
 rules_app = typer.Typer(help="列出规则，或显示一条规则的说明、参数和示例。", no_args_is_help=False)

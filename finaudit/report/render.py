@@ -26,7 +26,7 @@ def _cell(sheet, file, column, row) -> str:
     return f"{sheet or file}!{column or ''}{row}" if row else (sheet or file or "")
 
 
-def _place(f) -> str:
+def place_text(f) -> str:
     """"序时账!C146", and the other books the same transaction is booked in: "（又见 银行存款日记账!C37）"."""
     place = _cell(f.sheet, f.file, f.column, f.row)
     if f.also_at:
@@ -39,9 +39,9 @@ def _info_lines(findings: list) -> list[tuple[str, str, str]]:
     for code, group in groupby(sorted(findings, key=lambda f: f.code), key=lambda f: f.code):
         group = list(group)
         if len(group) == 1:
-            lines.append((code, _place(group[0]), group[0].message))
+            lines.append((code, place_text(group[0]), group[0].message))
         else:
-            places = "、".join(dict.fromkeys(_place(f) for f in group))
+            places = "、".join(dict.fromkeys(place_text(f) for f in group))
             lines.append((code, f"{len(group)} 张表", f"{places}；例：{group[0].message}"))
     return lines
 
@@ -63,7 +63,7 @@ def render_human(report: Report, *, color: bool = False, width: int = 120) -> st
             if severity is Severity.INFO:  # notes such as "样本不足": one line per code, not per sheet
                 lines = _info_lines(list(same))
             else:
-                lines = [(f.code, _place(f), f.message) for f in same]
+                lines = [(f.code, place_text(f), f.message) for f in same]
             for code, place, message in lines:
                 console.print(f"  [{style}]{severity.label}[/{style}] {code} "
                               f"{escape(clean_line(place))}  {escape(clean_line(message))}")

@@ -111,7 +111,7 @@ def _journal_rows(ledgers: Iterable) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _voucher_ids(lines: pd.DataFrame) -> pd.Series:
+def voucher_ids(lines: pd.DataFrame) -> pd.Series:
     """The voucher each line belongs to: (part, day, number); a line without a number is its own."""
     day = lines["date"].dt.strftime("%Y-%m-%d") if "date" in lines else pd.Series("", index=lines.index)
     number = lines["voucher"] if "voucher" in lines else pd.Series(None, index=lines.index)
@@ -125,7 +125,7 @@ def build_events(journals: list, voucher_ledgers: tuple, lines: pd.DataFrame) ->
     `lines` its voucher sheets and their joined lines (`Village.voucher_lines()`)."""
     if lines.empty or "date" not in lines:
         return EventIndex({}, {})
-    ids = _voucher_ids(lines)
+    ids = voucher_ids(lines)
     files = [l.file for l in voucher_ledgers]
     places = zip((files[p] for p in lines["_part"]), lines["_sheet"], lines["_row"].astype(int))
     of_row: dict[tuple, Event] = dict(zip(places, ids))

@@ -323,14 +323,7 @@ class Village:
         lines = self.voucher_lines()
         tb = self._trial_balance
         if len(lines) and lines["account"].notna().any():
-            # Year-end 结转 vouchers move every 损益类 balance into 321 本年收益: neither income nor
-            # spending. A voucher is its sheet, month and number.
-            number = lines["voucher"].astype("string") if "voucher" in lines else lines["_row"].astype("string")
-            month = (lines["date"].dt.to_period("M").astype("string") if "date" in lines
-                     else pd.Series("", index=lines.index, dtype="string"))
-            key = lines["_part"].astype("string") + "|" + month.fillna("") + "|" + number.fillna("")
-            closing = lines["account"].eq("321").groupby(key).transform("any")
-            kept = lines[~closing & lines["account"].str.startswith("5", na=False)]
+            kept = self._pl_lines
             sums = kept.groupby("account")[["debit", "credit"]].sum()
             debit, credit = sums["debit"].astype("int64"), sums["credit"].astype("int64")
             closed = pd.Series(False, index=sums.index)
@@ -360,6 +353,55 @@ class Village:
         out["amount"] = out["amount"].astype("int64")
         return out[columns].sort_values(["type", "account"], ascending=[False, True]) \
             .set_index("account", drop=False)
+
+    @cached_property
+    def _pl_lines(self) -> pd.DataFrame:
+        """The voucher lines on 损益类 (5xx) accounts, the year-end 结转 vouchers into 321 本年收益
+        left out (they are neither income nor spending). A voucher is its sheet, month and number."""
+        lines = self.voucher_lines()
+        number = lines["voucher"].astype("string") if "voucher" in lines else lines["_row"].astype("string")
+        month = (lines["date"].dt.to_period("M").astype("string") if "date" in lines
+                 else pd.Series("", index=lines.index, dtype="string"))
+        key = lines["_part"].astype("string") + "|" + month.fillna("") + "|" + number.fillna("")
+        closing = lines["account"].eq("321").groupby(key).transform("any")
+        return lines[~closing & lines["account"].str.startswith("5", na=False)]
+
+    def monthly_income_and_spending(self) -> pd.DataFrame:
+        """Income and spending per month, for the report's chart: from the voucher list (损益类 lines,
+        结转 left out: income on credit-side accounts credit − debit, spending on debit-side ones debit −
+        credit), else from the cash and bank journals (receipts and payments, transfers between them
+        included). Columns `month` (1–12), `income`, `spending` (分), `source` ("vouchers"/"journals")."""
+        lines = self.voucher_lines()
+        months = pd.DataFrame({"month": range(1, 13)})
+        if len(lines) and "date" in lines and lines["account"].notna().any():
+            kept = self._pl_lines
+            kept = kept[kept["date"].notna()]
+            chart = self.chart.accounts
+            side = kept["account"].map(lambda c: chart[c].side if c in chart else None)
+            debit, credit = kept["debit"].fillna(0), kept["credit"].fillna(0)
+            frame = pd.DataFrame({"month": kept["date"].dt.month,
+                                  "income": (credit - debit).where(side == CREDIT, 0),
+                                  "spending": (debit - credit).where(side == DEBIT, 0)})
+            source = "vouchers"
+        else:
+            parts = []
+            for ledger in self.of_kind(*JOURNAL_KINDS):
+                txn = ledger.transactions
+                if "date" not in txn or txn.empty:
+                    continue
+                parts.append(pd.DataFrame({"month": txn["date"].dt.month,
+                                           "income": _money(txn, "debit").fillna(0),
+                                           "spending": _money(txn, "credit").fillna(0)}))
+            if not parts:
+                return months.assign(income=0, spending=0, source=None)
+            frame = pd.concat(parts, ignore_index=True)
+            frame = frame[frame["month"].notna()]
+            source = "journals"
+        sums = frame.groupby(frame["month"].astype(int))[["income", "spending"]].sum()
+        out = months.merge(sums, left_on="month", right_index=True, how="left").fillna(0)
+        for name in ("income", "spending"):
+            out[name] = out[name].astype("int64")
+        return out.assign(source=source)
 
     def income_and_spending(self) -> pd.DataFrame:
         """The year's income and spending per 损益类 account, for the report.
