@@ -162,6 +162,7 @@ def report(
     township: Annotated[Optional[str], typer.Option("--township", help="乡镇名称（封面和汇总表用）")] = None,
     sample_size: Annotated[int, typer.Option("--sample-size", min=0, help="抽凭清单的货币单位抽样点数")] = 30,
     seed: Annotated[int, typer.Option("--seed", help="抽样随机种子（同一种子得到同一份样本）")] = 20240101,
+    format: Annotated[Format, typer.Option("--format", "-f", help="屏幕输出：human 列出写出的文件；json 输出完整结果（文件照样写出）")] = Format.human,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="有此级别及以上问题时退出码为 1")] = FailOn.high,
     select: Annotated[Optional[list[str]], typer.Option("--select", help="只报告这些代码或代码组（如 CA,EX01）")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="不报告这些代码或代码组")] = None,
@@ -196,13 +197,19 @@ def report(
     except (api.NoInputError, OutputError, UsageError) as exc:
         _fail(str(exc), exc)
     counts = result.summary()["by_severity"]
+    if format is Format.json:
+        from finaudit.report.render import render_json
+
+        sys.stdout.write(render_json(result))
+    log = format is Format.json  # with --format json the file list goes to stderr, stdout stays JSON
     for path in written:
-        typer.echo(f"已写出 {clean_line(path)}")
+        typer.echo(f"已写出 {clean_line(path)}", err=log)
     if not result.villages:
         typer.echo("没有可写报告的村账（见上面的读入问题）", err=True)
     parts = "，".join(f"{k} {v}" for k, v in zip(("高", "中", "低", "提示"), counts.values()) if v)
+    first = "乡镇汇总表“…各村财务审计汇总.html”，再看" if len(result.villages) > 1 else ""
     typer.echo(f"{len(result.villages)} 个村，共 {len(result.findings)} 项问题（{parts or '无'}）；"
-               f"先打开各村的“…审计移交报告.html”阅读，签字用 .xlsx")
+               f"先打开{first}各村的“…审计移交报告.html”阅读，打印签字用同名 .xlsx", err=log)
     raise typer.Exit(1 if result.fails(fail_on.value) else 0)
 
 

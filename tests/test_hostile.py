@@ -47,7 +47,9 @@ runner = CliRunner()
 FINAUDIT = [sys.executable, "-m", "finaudit"]
 # Every command that reads ledger files. `report` and `batch` join this list as they arrive; each
 # must then pass every case below.
-COMMANDS = [["check"]]
+COMMANDS = [["check"], ["report"]]
+# What the handover report may hold as formulas: its own 差额 columns, nothing from a ledger.
+OWN_FORMULA = re.compile(r'^=IF\(OR\([A-Z]+\d+="",[A-Z]+\d+=""\),"",[A-Z]+\d+-[A-Z]+\d+\)$')
 # What must never reach a terminal: C0 controls but newline, DEL, C1 controls, bidi controls,
 # line/paragraph separators.
 TERMINAL_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
@@ -74,10 +76,30 @@ def invoke(args, **kwargs):
     return result
 
 
-def report_for(command, *paths, extra=()):
-    result = invoke([*command, *paths, "--format", "json", *extra])
+def report_for(command, *paths, extra=(), out: Path | None = None):
+    """Run a command with JSON on stdout; `report` writes its files into `out`."""
+    where = ["-o", out] if command[0] == "report" else []
+    result = invoke([*command, *paths, *where, "--format", "json", *extra])
     assert result.exit_code in (0, 1), result.output
     return result, json.loads(result.stdout)
+
+
+def assert_reports_are_safe(out: Path) -> None:
+    """The handover reports hold no formula from the ledgers, no live markup, no temporary file."""
+    import openpyxl
+
+    names = [p.name for p in out.iterdir()]
+    assert not [n for n in names if n.endswith(".tmp") or n.startswith(".")], names
+    for path in out.glob("*.xlsx"):
+        workbook = openpyxl.load_workbook(path)
+        for sheet in workbook:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        assert OWN_FORMULA.match(str(cell.value)), (path.name, sheet.title, cell.coordinate, cell.value)
+    for path in out.glob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert text.count("<script") == 1 and "<img" not in text and "onerror=" not in text.replace("onerror=&", "")
 
 
 def assert_good_village_audited(report, good: Path) -> None:
@@ -93,9 +115,13 @@ def assert_good_village_audited(report, good: Path) -> None:
 def test_data_case(corpus, case: Case, command, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a shell-metacharacter name that ran would leave PWNED here
     path = corpus.files[case.id]
+    out = tmp_path.parent / f"{tmp_path.name}-reports"
     started = time.monotonic()
-    result, report = report_for(command, corpus.good, path)
+    result, report = report_for(command, corpus.good, path, out=out)
     elapsed = time.monotonic() - started
+    if command[0] == "report":
+        assert any(p.name.startswith("东村-") for p in out.glob("*.xlsx"))
+        assert_reports_are_safe(out)
 
     assert elapsed < 20, f"{case.id} took {elapsed:.1f} s"
     assert_good_village_audited(report, corpus.good)

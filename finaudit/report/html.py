@@ -14,7 +14,12 @@ from functools import lru_cache
 
 from finaudit.findings import Severity, fen_to_display
 from finaudit.report.document import Chart, Document, Fields, Paragraphs, Signatures, Table
-from finaudit.report.safe import clean_text
+from finaudit.report.safe import clean_text as _clean_text
+from finaudit.report.safe import readable
+
+def clean_text(value) -> str:
+    return _clean_text(readable(value))
+
 
 _COLORS = ("#4472c4", "#ed7d31", "#a5a5a5", "#70ad47")
 

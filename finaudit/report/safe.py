@@ -33,6 +33,24 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uf
 _XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def readable(text: object) -> str:
+    """Text with the undecodable bytes of a file name (lone surrogates, as `os.fsdecode` leaves a
+    GBK name unpacked from a zip on Linux) decoded as GBK where that works, else shown as U+FFFD."""
+    text = "" if text is None else str(text)
+    if not _SURROGATE_RE.search(text):
+        return text
+    raw = text.encode("utf-8", "surrogateescape")
+    for encoding in ("gb18030", "utf-8"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
+
+
 def clean_text(text: object) -> str:
     """Printable text: control characters (ESC, BEL, CR …, bidi overrides) removed; tab and
     newline kept."""
@@ -77,7 +95,7 @@ def set_text_cell(cell, value: object) -> None:
     if not isinstance(value, str):
         cell.value = value
         return
-    text = _XML_ILLEGAL_RE.sub("", value)
+    text = _XML_ILLEGAL_RE.sub("", readable(value))
     cell.value = text
     cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
     if text.lstrip(" ")[:1] in _FORMULA_START:

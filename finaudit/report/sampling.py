@@ -6,7 +6,8 @@ Two parts, as audit practice has it:
 2. a monetary-unit sample (MUS, 货币单位抽样) of the rest: the population's 分 are laid end to end in
    a fixed order (file, sheet, row), a random start is drawn in [0, interval) and every
    `interval`-th 分 from there picks the voucher it falls in, so a voucher's chance is proportional
-   to its amount and every voucher of at least one interval is certain to be pulled.
+   to its amount and every voucher of at least one interval is certain to be pulled. When there are
+   no more vouchers than sampling points, all of them are pulled.
 
 The sample is a pure function of the books, the findings, the sample size and the seed: the same
 seed gives the same sample on every machine (Python's `random.Random` is specified to be
@@ -147,6 +148,9 @@ def sample_vouchers(village, findings, *, size: int = 30, seed: int = 20240101) 
                         unit_kind=kind)
     points = min(size, len(rest))
     if points == 0 or total == 0:
+        return out
+    if size >= len(rest):  # no more units than sampling points: pull them all
+        out.picks.extend(Pick(u, MUS) for u in rest)
         return out
     interval = max(total // points, 1)
     rng = random.Random(seed)
