@@ -74,22 +74,31 @@ def _load_pack(rules: Path | None):
 
 
 RulesOption = Annotated[Optional[Path], typer.Option("--rules", "-r", help="规则包 YAML（默认：内置规则包）")]
+# Options every command that reads ledgers takes (check, report, batch).
+PathsArgument = Annotated[list[Path], typer.Argument(help="账簿文件或文件夹（递归查找）", show_default=False)]
+FailOnOption = Annotated[FailOn, typer.Option("--fail-on", help="有此级别及以上问题时退出码为 1")]
+SelectOption = Annotated[Optional[list[str]], typer.Option("--select", help="只报告这些代码或代码组（如 CA,EX01）")]
+IgnoreOption = Annotated[Optional[list[str]], typer.Option("--ignore", help="不报告这些代码或代码组")]
+VillageOption = Annotated[Optional[str], typer.Option("--village", help="标题和文件名都没有村名时使用")]
+YearOption = Annotated[Optional[int], typer.Option("--year", help="标题和文件名都没有年度时使用")]
+PasswordOption = Annotated[Optional[Path], typer.Option("--password-file", help="加密工作簿的密码文件（第一行）")]
+LimitOption = Annotated[Optional[list[str]], typer.Option(
+    "--limit", metavar="NAME=VALUE", help="读取限制，如 max_rows=800000、max_file_bytes=500MB（见 docs/limits.md）")]
 
 
 @app.command()
 def check(
-    paths: Annotated[list[Path], typer.Argument(help="账簿文件或文件夹（递归查找）", show_default=False)],
+    paths: PathsArgument,
     rules: RulesOption = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="输出格式")] = Format.human,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写入文件而不是屏幕")] = None,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="有此级别及以上问题时退出码为 1")] = FailOn.high,
-    select: Annotated[Optional[list[str]], typer.Option("--select", help="只报告这些代码或代码组（如 CA,EX01）")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="不报告这些代码或代码组")] = None,
-    village: Annotated[Optional[str], typer.Option("--village", help="标题和文件名都没有村名时使用")] = None,
-    year: Annotated[Optional[int], typer.Option("--year", help="标题和文件名都没有年度时使用")] = None,
-    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="加密工作簿的密码文件（第一行）")] = None,
-    limit: Annotated[Optional[list[str]], typer.Option(
-        "--limit", metavar="NAME=VALUE", help="读取限制，如 max_rows=800000、max_file_bytes=500MB（见 docs/limits.md）")] = None,
+    fail_on: FailOnOption = FailOn.high,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    village: VillageOption = None,
+    year: YearOption = None,
+    password_file: PasswordOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """检查账簿，列出问题（定位到表、行、列）。"""
     from finaudit import api
@@ -154,7 +163,7 @@ def _inside_inputs(out_dir: Path, paths) -> Path | None:
 
 @app.command()
 def report(
-    paths: Annotated[list[Path], typer.Argument(help="账簿文件或文件夹（递归查找）", show_default=False)],
+    paths: PathsArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="报告输出目录")] = Path("reports"),
     rules: RulesOption = None,
     auditor: Annotated[Optional[list[str]], typer.Option("--auditor", help="审计人员姓名（可多次给出）")] = None,
@@ -163,14 +172,13 @@ def report(
     sample_size: Annotated[int, typer.Option("--sample-size", min=0, help="抽凭清单的货币单位抽样点数")] = 30,
     seed: Annotated[int, typer.Option("--seed", help="抽样随机种子（同一种子得到同一份样本）")] = 20240101,
     format: Annotated[Format, typer.Option("--format", "-f", help="屏幕输出：human 列出写出的文件；json 输出完整结果（文件照样写出）")] = Format.human,
-    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="有此级别及以上问题时退出码为 1")] = FailOn.high,
-    select: Annotated[Optional[list[str]], typer.Option("--select", help="只报告这些代码或代码组（如 CA,EX01）")] = None,
-    ignore: Annotated[Optional[list[str]], typer.Option("--ignore", help="不报告这些代码或代码组")] = None,
-    village: Annotated[Optional[str], typer.Option("--village", help="标题和文件名都没有村名时使用")] = None,
-    year: Annotated[Optional[int], typer.Option("--year", help="标题和文件名都没有年度时使用")] = None,
-    password_file: Annotated[Optional[Path], typer.Option("--password-file", help="加密工作簿的密码文件（第一行）")] = None,
-    limit: Annotated[Optional[list[str]], typer.Option(
-        "--limit", metavar="NAME=VALUE", help="读取限制，如 max_rows=800000（见 docs/limits.md）")] = None,
+    fail_on: FailOnOption = FailOn.high,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    village: VillageOption = None,
+    year: YearOption = None,
+    password_file: PasswordOption = None,
+    limit: LimitOption = None,
 ) -> None:
     """写出审计移交报告：每个村一份 xlsx 和 html（及 JSON）；多个村时另写乡镇汇总表。"""
     import shlex
