@@ -33,7 +33,20 @@ def chromium() -> str | None:
     found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if found is None and os.environ.get("FINAUDIT_REQUIRE_CHROMIUM"):
         pytest.fail("chromium is required here (.ci/run installs it) but was not found")
+    if found is not None and not _has_chinese_font():
+        # Without one Chromium prints every ideograph as a blank box: the PDF holds no text to check.
+        if os.environ.get("FINAUDIT_REQUIRE_CHROMIUM"):
+            pytest.fail("no Chinese font for chromium (.ci/run installs fonts-wqy-zenhei)")
+        return None
     return found
+
+
+def _has_chinese_font() -> bool:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    out = subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True).stdout
+    return bool(out.strip())
 
 
 @pytest.fixture(scope="module")
