@@ -91,6 +91,7 @@ class Ledger:
     hidden: bool = False
     findings: list[Finding] = field(default_factory=list)
     _txn: tuple = field(default=(None, None), repr=False, compare=False)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def transactions(self) -> pd.DataFrame:
@@ -100,6 +101,15 @@ class Ledger:
             txn = self.frame[self.frame["row_type"] == TXN]
             self._txn = (self.frame, txn)
         return txn
+
+    def derived(self, key: str, compute):
+        """`compute(self)`, computed once per frame: several rules read the same derived rows (e.g.
+        the spending rows of the expense rules). Callers must not modify what this returns."""
+        frame, value = self._derived.get(key, (None, None))
+        if frame is not self.frame:
+            value = compute(self)
+            self._derived[key] = (self.frame, value)
+        return value
 
     @property
     def data_rows(self) -> int:
@@ -231,9 +241,9 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
         elif name in DATE_COLUMNS:
             data[name] = raw  # parsed below, with the year known
         elif name in ("voucher", "voucher_no"):
-            data[name] = [normalise_voucher(v) for v in raw]
+            data[name] = _map_distinct(normalise_voucher, raw)
         else:
-            data[name] = [normalise_text(v) or None for v in raw]
+            data[name] = _map_distinct(_text_or_none, raw)
 
     frame = pd.DataFrame(data)
     date_blank = pd.Series([_blank(v) for v in frame["date"]] if "date" in frame else [True] * len(rows),
@@ -264,6 +274,28 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
                     header_row=header.last_row + 1, columns=letters, frame=frame, title=title,
                     hidden=grid.sheet.hidden, findings=findings)
     return ledger
+
+
+def _text_or_none(value: object) -> str | None:
+    return normalise_text(value) or None
+
+
+def _map_distinct(normalise, raw: list) -> list:
+    """`[normalise(v) for v in raw]`, computing each distinct cell value once: a column repeats
+    the same 摘要, 对方科目 and 借或贷 thousands of times. Keyed by (type, value) so that True, 1
+    and 1.0 (equal in Python, different cells) stay apart."""
+    seen: dict = {}
+    out = []
+    for value in raw:
+        key = (type(value), value)
+        try:
+            out.append(seen[key])
+        except KeyError:
+            seen[key] = result = normalise(value)
+            out.append(result)
+        except TypeError:  # an unhashable cell value: no memo
+            out.append(normalise(value))
+    return out
 
 
 def _parse_number(value: object) -> int | float | None:
