@@ -74,7 +74,13 @@ class Spending(NamedTuple):
 
 def spending(ledger) -> Spending:
     """Payments of a journal (贷方 > 0) or expense lines of a voucher list (借方 > 0 on 5xx),
-    without own-account transfers and without payments cancelled by a later reversal."""
+    without own-account transfers and without payments cancelled by a later reversal.
+
+    Computed once per ledger frame (eight rules read it); the rows must not be modified in place."""
+    return ledger.derived("spending", _spending)
+
+
+def _spending(ledger) -> Spending:
     frame = ledger.frame
     if ledger.kind == "vouchers":
         column = "debit"
