@@ -139,10 +139,20 @@ def _cash_side(ledger) -> pd.Series:
 def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.Pattern) -> pd.Series:
     """Rows whose summary names a cash/bank transfer or whose counter account is the other side."""
     # "库存现金" holds "存现" but names the account, not a deposit.
-    summary = _text(frame, "summary").str.replace("库存现金", "", regex=False)
+    summary = _without_cash_account(_text(frame, "summary"))
     by_words = _contains_any(summary, words)
-    by_account = _text(frame, "counter_account").str.contains(account_re)
+    by_account = _matches(_text(frame, "counter_account"), account_re)
     return by_words | by_account
+
+
+@per_distinct
+def _without_cash_account(text: pd.Series) -> pd.Series:
+    return text.str.replace("库存现金", "", regex=False)
+
+
+@per_distinct
+def _matches(text: pd.Series, pattern: re.Pattern) -> pd.Series:
+    return text.str.contains(pattern)
 
 
 def _with_party(frame: pd.DataFrame) -> pd.Series:

@@ -91,9 +91,9 @@ def _spending(ledger) -> Spending:
         expense = _expense_lines(txn, ledger.year)
         debit = txn["debit"]
         credit = txn["credit"] if "credit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = expense & debit.gt(0).fillna(False) & ~summary.str.contains(_REVERSAL)
+        paid = expense & debit.gt(0).fillna(False) & ~_matches(summary, _REVERSAL)
         reversal = expense & (debit.lt(0).fillna(False)
-                              | (credit.gt(0).fillna(False) & summary.str.contains(_REVERSAL)))
+                              | (credit.gt(0).fillna(False) & _matches(summary, _REVERSAL)))
         reversed_amount = debit.abs().where(debit.lt(0).fillna(False), credit)
     else:
         column = "credit"
@@ -101,16 +101,21 @@ def _spending(ledger) -> Spending:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = frame[frame["row_type"] == TXN]
         summary = text(txn, "summary")
-        transfer = (text(txn, "counter_account").str.contains(_OWN_ACCOUNT)
-                    | summary.str.contains(_OWN_TRANSFER))
+        transfer = (_matches(text(txn, "counter_account"), _OWN_ACCOUNT)
+                    | _matches(summary, _OWN_TRANSFER))
         credit = txn["credit"]
         debit = txn["debit"] if "debit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = credit.gt(0).fillna(False) & ~transfer & ~summary.str.contains(_REVERSAL)
+        paid = credit.gt(0).fillna(False) & ~transfer & ~_matches(summary, _REVERSAL)
         reversal = ~transfer & (credit.lt(0).fillna(False)
-                                | (debit.gt(0).fillna(False) & summary.str.contains(_REVERSAL)))
+                                | (debit.gt(0).fillna(False) & _matches(summary, _REVERSAL)))
         reversed_amount = credit.abs().where(credit.lt(0).fillna(False), debit)
     rows = txn[paid].assign(_amount=txn.loc[paid, column].astype("int64"))
     return Spending(_drop_reversed(rows, txn[reversal], reversed_amount[reversal]), column)
+
+
+@per_distinct
+def _matches(text: pd.Series, pattern: re.Pattern) -> pd.Series:
+    return text.str.contains(pattern)
 
 
 def _expense_lines(txn: pd.DataFrame, year: int | None) -> pd.Series:
