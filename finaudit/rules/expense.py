@@ -680,7 +680,7 @@ class HolidayEntry(Rule):
                        "中补充国务院公布的当年安排")
             if warning not in ctx.warnings:
                 ctx.warnings.append(warning)
-        rest = days.map(lambda day: status[day] is False)
+        rest = days.isin([day for day, known in status.items() if known is False])
         for day, entries in txn[rest].groupby(days[rest], sort=True):
             yield self._finding(ledger, ctx, calendar, day, entries.sort_values("_row"))
 
