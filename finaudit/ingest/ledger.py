@@ -13,6 +13,7 @@ a silent NaN and never an exception.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -160,17 +161,26 @@ _TOTAL_RE = re.compile(r"^(合计|总计|小计).{0,4}$|^.{0,8}(合计|总计|�
 def _marker(texts: list[str]) -> str | None:
     """The non-transaction row type a row's labels name ("本月合计" → month_total), or None."""
     for text in texts:
-        if not _MARKER_HINT_RE.search(text):  # every marker word has one of these characters (a test checks it)
-            continue
-        compact = _PUNCT_RE.sub("", text)
-        if not compact:
-            continue
-        match = _MARKER_RE.match(compact)
-        if match:
-            return match.lastgroup
-        # "合计", "资产类小计": a short label that is a total
-        if _TOTAL_RE.match(compact):
-            return "total"
+        row_type = _label_marker(text)
+        if row_type is not None:
+            return row_type
+    return None
+
+
+@functools.lru_cache(maxsize=4096)  # labels repeat down a sheet (the same 摘要 on many rows)
+def _label_marker(text: str) -> str | None:
+    """The row type one label names, or None."""
+    if not _MARKER_HINT_RE.search(text):  # every marker word has one of these characters (a test checks it)
+        return None
+    compact = _PUNCT_RE.sub("", text)
+    if not compact:
+        return None
+    match = _MARKER_RE.match(compact)
+    if match:
+        return match.lastgroup
+    # "合计", "资产类小计": a short label that is a total
+    if _TOTAL_RE.match(compact):
+        return "total"
     return None
 
 
