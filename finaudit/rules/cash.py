@@ -409,7 +409,7 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     frame = ledger.frame
     credit = _money(frame, "credit")
     transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
-        | _text(frame, "counter_account").str.contains(_CASH_ACCOUNT_RE)
+        | _matches(_text(frame, "counter_account"), _CASH_ACCOUNT_RE)
     paid = (frame["row_type"] == TXN) & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
     lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
     if lines.empty:
@@ -418,7 +418,8 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     lines["day"] = frame.loc[paid, "date"].dt.normalize()
     lines["cash"] = _cash_side(ledger)[paid]
     lines["summary"] = _text(frame, "summary")[paid]
-    lines["party"] = _text(frame, "counterparty")[paid].str.replace(r"\s+", "", regex=True)
+    lines["party"] = per_distinct(lambda parties: parties.str.replace(r"\s+", "", regex=True))(
+        _text(frame, "counterparty")[paid])
     lines["voucher"] = frame.loc[paid, "voucher"] if "voucher" in frame else None
     purpose = per_distinct(lambda summaries: summaries.map(normalise_purpose))(lines["summary"])
     lines["key"] = ("收款人:" + lines["party"]).where(
