@@ -13,6 +13,7 @@ a silent NaN and never an exception.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -91,6 +92,7 @@ class Ledger:
     hidden: bool = False
     findings: list[Finding] = field(default_factory=list)
     _txn: tuple = field(default=(None, None), repr=False, compare=False)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def transactions(self) -> pd.DataFrame:
@@ -100,6 +102,15 @@ class Ledger:
             txn = self.frame[self.frame["row_type"] == TXN]
             self._txn = (self.frame, txn)
         return txn
+
+    def derived(self, key: str, compute):
+        """`compute(self)`, computed once per frame: several rules read the same derived rows (e.g.
+        the spending rows of the expense rules). Callers must not modify what this returns."""
+        frame, value = self._derived.get(key, (None, None))
+        if frame is not self.frame:
+            value = compute(self)
+            self._derived[key] = (self.frame, value)
+        return value
 
     @property
     def data_rows(self) -> int:
@@ -150,17 +161,26 @@ _TOTAL_RE = re.compile(r"^(合计|总计|小计).{0,4}$|^.{0,8}(合计|总计|�
 def _marker(texts: list[str]) -> str | None:
     """The non-transaction row type a row's labels name ("本月合计" → month_total), or None."""
     for text in texts:
-        if not _MARKER_HINT_RE.search(text):  # every marker word has one of these characters (a test checks it)
-            continue
-        compact = _PUNCT_RE.sub("", text)
-        if not compact:
-            continue
-        match = _MARKER_RE.match(compact)
-        if match:
-            return match.lastgroup
-        # "合计", "资产类小计": a short label that is a total
-        if _TOTAL_RE.match(compact):
-            return "total"
+        row_type = _label_marker(text)
+        if row_type is not None:
+            return row_type
+    return None
+
+
+@functools.lru_cache(maxsize=4096)  # labels repeat down a sheet (the same 摘要 on many rows)
+def _label_marker(text: str) -> str | None:
+    """The row type one label names, or None."""
+    if not _MARKER_HINT_RE.search(text):  # every marker word has one of these characters (a test checks it)
+        return None
+    compact = _PUNCT_RE.sub("", text)
+    if not compact:
+        return None
+    match = _MARKER_RE.match(compact)
+    if match:
+        return match.lastgroup
+    # "合计", "资产类小计": a short label that is a total
+    if _TOTAL_RE.match(compact):
+        return "total"
     return None
 
 
@@ -231,9 +251,9 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
         elif name in DATE_COLUMNS:
             data[name] = raw  # parsed below, with the year known
         elif name in ("voucher", "voucher_no"):
-            data[name] = [normalise_voucher(v) for v in raw]
+            data[name] = _map_distinct(normalise_voucher, raw)
         else:
-            data[name] = [normalise_text(v) or None for v in raw]
+            data[name] = _map_distinct(_text_or_none, raw)
 
     frame = pd.DataFrame(data)
     date_blank = pd.Series([_blank(v) for v in frame["date"]] if "date" in frame else [True] * len(rows),
@@ -264,6 +284,28 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
                     header_row=header.last_row + 1, columns=letters, frame=frame, title=title,
                     hidden=grid.sheet.hidden, findings=findings)
     return ledger
+
+
+def _text_or_none(value: object) -> str | None:
+    return normalise_text(value) or None
+
+
+def _map_distinct(normalise, raw: list) -> list:
+    """`[normalise(v) for v in raw]`, computing each distinct cell value once: a column repeats
+    the same 摘要, 对方科目 and 借或贷 thousands of times. Keyed by (type, value) so that True, 1
+    and 1.0 (equal in Python, different cells) stay apart."""
+    seen: dict = {}
+    out = []
+    for value in raw:
+        key = (type(value), value)
+        try:
+            out.append(seen[key])
+        except KeyError:
+            seen[key] = result = normalise(value)
+            out.append(result)
+        except TypeError:  # an unhashable cell value: no memo
+            out.append(normalise(value))
+    return out
 
 
 def _parse_number(value: object) -> int | float | None:

@@ -138,6 +138,8 @@ def _missing(value: Any) -> bool:
     """None, NaN, NaT or pd.NA (a scalar cell with no value)."""
     if value is None:
         return True
+    if type(value) in (str, int) or (isinstance(value, _dt.date) and value is not pd.NaT):
+        return False  # the common cells, without pd.isna's dispatch (called per cell of a finding)
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # not a scalar

@@ -139,10 +139,20 @@ def _cash_side(ledger) -> pd.Series:
 def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.Pattern) -> pd.Series:
     """Rows whose summary names a cash/bank transfer or whose counter account is the other side."""
     # "库存现金" holds "存现" but names the account, not a deposit.
-    summary = _text(frame, "summary").str.replace("库存现金", "", regex=False)
+    summary = _without_cash_account(_text(frame, "summary"))
     by_words = _contains_any(summary, words)
-    by_account = _text(frame, "counter_account").str.contains(account_re)
+    by_account = _matches(_text(frame, "counter_account"), account_re)
     return by_words | by_account
+
+
+@per_distinct
+def _without_cash_account(text: pd.Series) -> pd.Series:
+    return text.str.replace("库存现金", "", regex=False)
+
+
+@per_distinct
+def _matches(text: pd.Series, pattern: re.Pattern) -> pd.Series:
+    return text.str.contains(pattern)
 
 
 def _with_party(frame: pd.DataFrame) -> pd.Series:
@@ -399,7 +409,7 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     frame = ledger.frame
     credit = _money(frame, "credit")
     transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
-        | _text(frame, "counter_account").str.contains(_CASH_ACCOUNT_RE)
+        | _matches(_text(frame, "counter_account"), _CASH_ACCOUNT_RE)
     paid = (frame["row_type"] == TXN) & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
     lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
     if lines.empty:
@@ -408,7 +418,8 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     lines["day"] = frame.loc[paid, "date"].dt.normalize()
     lines["cash"] = _cash_side(ledger)[paid]
     lines["summary"] = _text(frame, "summary")[paid]
-    lines["party"] = _text(frame, "counterparty")[paid].str.replace(r"\s+", "", regex=True)
+    lines["party"] = per_distinct(lambda parties: parties.str.replace(r"\s+", "", regex=True))(
+        _text(frame, "counterparty")[paid])
     lines["voucher"] = frame.loc[paid, "voucher"] if "voucher" in frame else None
     purpose = per_distinct(lambda summaries: summaries.map(normalise_purpose))(lines["summary"])
     lines["key"] = ("收款人:" + lines["party"]).where(

@@ -74,7 +74,13 @@ class Spending(NamedTuple):
 
 def spending(ledger) -> Spending:
     """Payments of a journal (贷方 > 0) or expense lines of a voucher list (借方 > 0 on 5xx),
-    without own-account transfers and without payments cancelled by a later reversal."""
+    without own-account transfers and without payments cancelled by a later reversal.
+
+    Computed once per ledger frame (eight rules read it); the rows must not be modified in place."""
+    return ledger.derived("spending", _spending)
+
+
+def _spending(ledger) -> Spending:
     frame = ledger.frame
     if ledger.kind == "vouchers":
         column = "debit"
@@ -85,9 +91,9 @@ def spending(ledger) -> Spending:
         expense = _expense_lines(txn, ledger.year)
         debit = txn["debit"]
         credit = txn["credit"] if "credit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = expense & debit.gt(0).fillna(False) & ~summary.str.contains(_REVERSAL)
+        paid = expense & debit.gt(0).fillna(False) & ~_matches(summary, _REVERSAL)
         reversal = expense & (debit.lt(0).fillna(False)
-                              | (credit.gt(0).fillna(False) & summary.str.contains(_REVERSAL)))
+                              | (credit.gt(0).fillna(False) & _matches(summary, _REVERSAL)))
         reversed_amount = debit.abs().where(debit.lt(0).fillna(False), credit)
     else:
         column = "credit"
@@ -95,16 +101,21 @@ def spending(ledger) -> Spending:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = frame[frame["row_type"] == TXN]
         summary = text(txn, "summary")
-        transfer = (text(txn, "counter_account").str.contains(_OWN_ACCOUNT)
-                    | summary.str.contains(_OWN_TRANSFER))
+        transfer = (_matches(text(txn, "counter_account"), _OWN_ACCOUNT)
+                    | _matches(summary, _OWN_TRANSFER))
         credit = txn["credit"]
         debit = txn["debit"] if "debit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = credit.gt(0).fillna(False) & ~transfer & ~summary.str.contains(_REVERSAL)
+        paid = credit.gt(0).fillna(False) & ~transfer & ~_matches(summary, _REVERSAL)
         reversal = ~transfer & (credit.lt(0).fillna(False)
-                                | (debit.gt(0).fillna(False) & summary.str.contains(_REVERSAL)))
+                                | (debit.gt(0).fillna(False) & _matches(summary, _REVERSAL)))
         reversed_amount = credit.abs().where(credit.lt(0).fillna(False), debit)
     rows = txn[paid].assign(_amount=txn.loc[paid, column].astype("int64"))
     return Spending(_drop_reversed(rows, txn[reversal], reversed_amount[reversal]), column)
+
+
+@per_distinct
+def _matches(text: pd.Series, pattern: re.Pattern) -> pd.Series:
+    return text.str.contains(pattern)
 
 
 def _expense_lines(txn: pd.DataFrame, year: int | None) -> pd.Series:
@@ -669,7 +680,7 @@ class HolidayEntry(Rule):
                        "中补充国务院公布的当年安排")
             if warning not in ctx.warnings:
                 ctx.warnings.append(warning)
-        rest = days.map(lambda day: status[day] is False)
+        rest = days.isin([day for day, known in status.items() if known is False])
         for day, entries in txn[rest].groupby(days[rest], sort=True):
             yield self._finding(ledger, ctx, calendar, day, entries.sort_values("_row"))
 

@@ -859,7 +859,13 @@ def _voucher_parts(frame: pd.DataFrame) -> pd.DataFrame:
     if "voucher" not in frame or "date" not in frame:
         return pd.DataFrame(columns=["_row", "date", "voucher", "word", "number", "month"])
     rows = frame[(frame["row_type"] == "txn") & frame["voucher"].notna() & frame["date"].notna()]
-    parts = rows["voucher"].astype(str).str.extract(_VOUCHER_PARTS)
+    vouchers = rows["voucher"].astype(str)
+    if len(vouchers) >= 256:  # a journal repeats few voucher numbers per month: extract each once
+        codes, distinct = pd.factorize(vouchers)
+        parts = pd.Series(distinct, dtype=vouchers.dtype).str.extract(_VOUCHER_PARTS).iloc[codes]
+        parts.index = rows.index
+    else:
+        parts = vouchers.str.extract(_VOUCHER_PARTS)
     out = pd.DataFrame({"_row": rows["_row"], "date": rows["date"], "voucher": rows["voucher"].astype(str),
                         "word": parts["word"].fillna("").str.rstrip("-"),
                         "number": pd.to_numeric(parts["no"], errors="coerce")})
