@@ -82,6 +82,8 @@ IgnoreOption = Annotated[Optional[list[str]], typer.Option("--ignore", help="不
 VillageOption = Annotated[Optional[str], typer.Option("--village", help="标题和文件名都没有村名时使用")]
 YearOption = Annotated[Optional[int], typer.Option("--year", help="标题和文件名都没有年度时使用")]
 PasswordOption = Annotated[Optional[Path], typer.Option("--password-file", help="加密工作簿的密码文件（第一行）")]
+AuditorOption = Annotated[Optional[list[str]], typer.Option("--auditor", help="审计人员姓名（可多次给出）")]
+TownshipOption = Annotated[Optional[str], typer.Option("--township", help="乡镇名称（封面和汇总表用）")]
 LimitOption = Annotated[Optional[list[str]], typer.Option(
     "--limit", metavar="NAME=VALUE", help="读取限制，如 max_rows=800000、max_file_bytes=500MB（见 docs/limits.md）")]
 
@@ -166,9 +168,9 @@ def report(
     paths: PathsArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="报告输出目录")] = Path("reports"),
     rules: RulesOption = None,
-    auditor: Annotated[Optional[list[str]], typer.Option("--auditor", help="审计人员姓名（可多次给出）")] = None,
+    auditor: AuditorOption = None,
     cutoff: Annotated[Optional[str], typer.Option("--cutoff", help="审计（移交）截止日，默认账簿年度的 12 月 31 日")] = None,
-    township: Annotated[Optional[str], typer.Option("--township", help="乡镇名称（封面和汇总表用）")] = None,
+    township: TownshipOption = None,
     sample_size: Annotated[int, typer.Option("--sample-size", min=0, help="抽凭清单的货币单位抽样点数")] = 30,
     seed: Annotated[int, typer.Option("--seed", help="抽样随机种子（同一种子得到同一份样本）")] = 20240101,
     format: Annotated[Format, typer.Option("--format", "-f", help="屏幕输出：human 列出写出的文件；json 输出完整结果（文件照样写出）")] = Format.human,
@@ -219,6 +221,120 @@ def report(
     typer.echo(f"{len(result.villages)} 个村，共 {len(result.findings)} 项问题（{parts or '无'}）；"
                f"先打开{first}各村的“…审计移交报告.html”阅读，打印签字用同名 .xlsx", err=log)
     raise typer.Exit(1 if result.fails(fail_on.value) else 0)
+
+
+class Executor(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+OutOption = Annotated[Optional[Path], typer.Option("--out", "-o", help="批量审计的输出目录（历史库默认在其中）")]
+DbOption = Annotated[Optional[str], typer.Option("--db", help="历史库：文件路径或 sqlite:///路径（默认 OUT/finaudit.sqlite）")]
+
+
+@app.command()
+def batch(
+    folder: Annotated[Path, typer.Argument(help="乡镇账簿文件夹：每村一个工作簿、一个文件夹或以村名开头的文件")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="报告和历史库的输出目录")],
+    rules: RulesOption = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=0, help="并行审计的进程数（0：每个 CPU 核一个）")] = 0,
+    db: DbOption = None,
+    executor: Annotated[Executor, typer.Option("--executor", help="local：本机进程；dask：Dask 集群")] = Executor.local,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask 调度器地址，如 tcp://10.0.0.5:8786（省略则在本机起一个）")] = None,
+    full: Annotated[bool, typer.Option("--full", help="全部重新审计（不沿用未变化村的结果）")] = False,
+    wait: Annotated[float, typer.Option("--wait", min=0, help="另一次批量审计正在运行时最多等待的秒数")] = 0,
+    auditor: AuditorOption = None,
+    township: TownshipOption = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="屏幕输出：human 运行摘要；json 本次运行的全部结果")] = Format.human,
+    fail_on: FailOnOption = FailOn.high,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    year: YearOption = None,
+    password_file: PasswordOption = None,
+    limit: LimitOption = None,
+) -> None:
+    """批量审计一个乡镇的各村账簿：每村单独进程，未变化的村沿用上次结果，记录历史（新发现/仍存在/已整改/已核实）。"""
+    import shlex
+
+    from finaudit.batch.executors import ExecutorError
+    from finaudit.batch.progress import reporter
+    from finaudit.batch.runner import BatchError, BatchOptions, run_batch
+    from finaudit.report.handover import ReportOptions
+
+    ruleset = _load_pack(rules)
+    command = shlex.join(["finaudit", *sys.argv[1:]]) if sys.argv and "finaudit" in Path(sys.argv[0]).name \
+        else f"finaudit batch {shlex.join([str(folder)])} --out {shlex.join([str(out)])}"
+    options = BatchOptions(
+        root=folder, out=out, ruleset=ruleset, db=db, workers=workers, executor=executor.value,
+        scheduler=scheduler, full=full, fail_on=fail_on.value, wait=wait, command=command,
+        audit={"select": _codes(select), "ignore": _codes(ignore), "year": year,
+               "password": _read_password(password_file), "limits": _limits(ruleset, limit)},
+        report=ReportOptions(auditors=tuple(a.strip() for a in auditor or () if a.strip()), township=township,
+                             command=command))
+    with reporter(sys.stderr.isatty()) as progress:
+        try:
+            result = run_batch(options, progress)
+        except (BatchError, ExecutorError) as exc:
+            _fail(str(exc), exc)
+    from finaudit.batch.progress import run_summary
+
+    if format is Format.json:
+        from finaudit.report.safe import json_text
+
+        sys.stdout.write(json_text(result.report) + "\n")
+    typer.echo(run_summary(result), err=format is Format.json)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def history(
+    out: OutOption = None,
+    db: DbOption = None,
+    village: VillageOption = None,
+    code: Annotated[Optional[str], typer.Option("--code", help="只看这个代码（或代码组，如 CA）")] = None,
+    status: Annotated[Optional[str], typer.Option("--status", help="只看这种状态：新发现、仍存在、已整改、已核实")] = None,
+    runs: Annotated[bool, typer.Option("--runs", help="列出最近的运行记录")] = False,
+    format: Annotated[Format, typer.Option("--format", "-f", help="输出格式")] = Format.human,
+) -> None:
+    """显示历次批量审计中各问题的状态（新发现/仍存在/已整改/已核实）。"""
+    from finaudit.batch.progress import history_table, runs_table
+    from finaudit.batch.store import Store, StoreError, db_path
+    from finaudit.report.safe import json_text
+
+    try:
+        with Store(db_path(db, out), create=False) as store:
+            rows = store.runs() if runs else store.history(village=village, code=code, status=status)
+    except StoreError as exc:
+        _fail(str(exc), exc)
+    if format is Format.json:
+        typer.echo(json_text(rows))
+    else:
+        typer.echo(runs_table(rows) if runs else history_table(rows))
+
+
+@app.command()
+def accept(
+    fingerprints: Annotated[list[str], typer.Argument(help="问题指纹（报告“指纹”列或 finaudit history；可只写前几位）")],
+    note: Annotated[Optional[str], typer.Option("--note", help="核实说明（必填，--undo 时除外）")] = None,
+    by: Annotated[Optional[str], typer.Option("--by", help="核实人")] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="撤销核实")] = False,
+    out: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """记录已核实的问题（附说明）：此后显示为“已核实”，不再使批量审计以 1 退出；--undo 撤销。"""
+    from finaudit.batch.store import Store, StoreError, db_path
+
+    if not undo and not (note and note.strip()):
+        _fail("请用 --note 写明核实说明，如 --note \"经核实为村民代表会议决定的补助\"")
+    try:
+        with Store(db_path(db, out), create=False) as store:
+            done = store.undo_accept(fingerprints) if undo else store.accept(fingerprints, note.strip(), by)
+    except StoreError as exc:
+        _fail(str(exc), exc)
+    verb = "已撤销核实" if undo else "已记为已核实"
+    for fp in done:
+        typer.echo(f"{verb}：{fp}")
+    typer.echo("下次 finaudit batch 运行时报告随之更新")
 
 
 rules_app = typer.Typer(help="列出规则，或显示一条规则的说明、参数和示例。", no_args_is_help=False)

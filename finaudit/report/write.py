@@ -16,9 +16,11 @@ from finaudit.report.handover import ReportOptions, build_handover, village_find
 from finaudit.report.model import Report
 from finaudit.report.render import render_json
 from finaudit.report.safe import OutputError, safe_filename, write_atomic
-from finaudit.report.township import VillageSummary, build_summary, summarize_village
+from finaudit.report import township
+from finaudit.report.township import VillageSummary, build_summary
 
-__all__ = ["ReportOptions", "VillageSummary", "report_stem", "village_report", "write_village_reports",
+__all__ = ["ReportOptions", "VillageSummary", "report_stem", "village_report", "render_village_reports",
+           "write_village_reports", "write_files", "ensure_dir",
            "write_township_summary", "summarize_village"]
 
 SUMMARY_STEM = "各村财务审计汇总"
@@ -28,6 +30,13 @@ def report_stem(village) -> str:
     """"中心村-2024-审计移交报告" (safe as a file name whatever the ledgers call the village)."""
     name = safe_filename(village.name or "未知村")
     return f"{name}-{village.year or '年度不明'}-审计移交报告"
+
+
+def summarize_village(report: Report, village) -> VillageSummary:
+    """The village's line of the township summary, naming its report files."""
+    summary = township.summarize_village(report, village)
+    summary.reports = [f"{report_stem(village)}.html", f"{report_stem(village)}.xlsx"]
+    return summary
 
 
 def village_report(report: Report, village) -> Report:
@@ -45,7 +54,7 @@ def village_report(report: Report, village) -> Report:
                   villages=[village], history=history)
 
 
-def _ensure_dir(out_dir: Path) -> None:
+def ensure_dir(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -54,16 +63,14 @@ def _ensure_dir(out_dir: Path) -> None:
         raise OutputError(f"{out_dir} 不是目录")
 
 
-def write_village_reports(report: Report, out_dir: str | Path, options: ReportOptions = ReportOptions(),
-                          *, formats: tuple[str, ...] = ("xlsx", "html", "json")) -> list[Path]:
-    """Write each village's handover report into `out_dir`; returns the paths written, per village
-    in the order xlsx, html, json."""
+def render_village_reports(report: Report, options: ReportOptions = ReportOptions(), *,
+                           formats: tuple[str, ...] = ("xlsx", "html", "json")) -> list[tuple[str, bytes]]:
+    """Each village's handover report as (file name, bytes), per village in the order of `formats`:
+    what `write_village_reports` writes, and what a batch worker sends back to be written."""
     from finaudit.report.html import render_html
     from finaudit.report.xlsx import render_xlsx
 
-    out_dir = Path(out_dir)
-    _ensure_dir(out_dir)
-    written = []
+    rendered = []
     for village in report.villages:
         part = village_report(report, village)
         document = build_handover(part, village, options)
@@ -71,10 +78,26 @@ def write_village_reports(report: Report, out_dir: str | Path, options: ReportOp
         outputs = {"xlsx": lambda: render_xlsx(document),
                    "html": lambda: render_html(document).encode("utf-8"),
                    "json": lambda: render_json(part).encode("utf-8")}
-        for fmt in formats:
-            path = out_dir / (f"{stem}.{fmt}" if fmt != "json" else f"{stem}.json")
-            write_atomic(path, outputs[fmt]())
-            written.append(path)
+        rendered.extend((f"{stem}.{fmt}", outputs[fmt]()) for fmt in formats)
+    return rendered
+
+
+def write_village_reports(report: Report, out_dir: str | Path, options: ReportOptions = ReportOptions(),
+                          *, formats: tuple[str, ...] = ("xlsx", "html", "json")) -> list[Path]:
+    """Write each village's handover report into `out_dir`; returns the paths written, per village
+    in the order xlsx, html, json."""
+    out_dir = Path(out_dir)
+    ensure_dir(out_dir)
+    return write_files(out_dir, render_village_reports(report, options, formats=formats))
+
+
+def write_files(out_dir: Path, files: list[tuple[str, bytes]]) -> list[Path]:
+    """Write (name, bytes) pairs into `out_dir`, each atomically."""
+    written = []
+    for name, data in files:
+        path = out_dir / name
+        write_atomic(path, data)
+        written.append(path)
     return written
 
 
@@ -85,7 +108,7 @@ def write_township_summary(summaries: list[VillageSummary], out_dir: str | Path,
     from finaudit.report.xlsx import render_xlsx
 
     out_dir = Path(out_dir)
-    _ensure_dir(out_dir)
+    ensure_dir(out_dir)
     document = build_summary(summaries, options.township)
     stem = safe_filename(f"{options.township or ''}{SUMMARY_STEM}")
     paths = [out_dir / f"{stem}.xlsx", out_dir / f"{stem}.html"]
