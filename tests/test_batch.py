@@ -252,3 +252,26 @@ def test_plain_progress_when_not_a_terminal(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("\n") == 32 and proc.stderr.startswith("[1/32] ")
     assert "\x1b" not in proc.stderr + proc.stdout and "批量审计完成" in proc.stdout
+
+
+class _KillsItsProcess:
+    """Unpickled in the worker, it ends the worker process at once, as a reader aborting would."""
+
+    def __reduce__(self):
+        return (os._exit, (9,))
+
+
+def test_a_worker_that_dies_costs_only_its_own_village(tmp_path):
+    from finaudit.batch.executors import run_local
+    from finaudit.batch.worker import UnitTask
+    from finaudit.report.handover import ReportOptions
+    from finaudit.rules.packs import load_ruleset
+
+    root = township(tmp_path / "town")
+    ruleset = load_ruleset(None)
+    tasks = [UnitTask(name, [str(root / f"{name}.xlsx")], "d", ruleset, {}, ReportOptions()) for name in NAMES[:5]]
+    tasks.insert(2, UnitTask("坏村", [], "d", _KillsItsProcess(), {}, ReportOptions()))
+    results = {r.key: r for r in run_local(tasks, 2)}
+    assert set(results) == {*NAMES[:5], "坏村"}
+    assert "审计进程异常退出" in results["坏村"].error
+    assert all(results[name].ok and results[name].files for name in NAMES[:5])
