@@ -26,7 +26,9 @@ ST02 stats.outlier — one amount far above the usual amount of payments alike, 
          in voucher lists; rows with a blank account form their own purpose groups);
       2. counterparty: the rows with the same 往来单位 (only sheets that have that column);
       3. family: the rows of the same account whose purposes fall in the same family of
-         PURPOSE_FAMILIES (电费, 办公通讯, 工资, 维修, 工程 …; a purpose in no family has none).
+         PURPOSE_FAMILIES (电费, 办公通讯, 工资, 维修, 工程 …; a purpose in no family has none),
+         its usual amount and spread taken with each purpose counted once (the median purpose, and
+         at least the spread between purposes), since purposes of a family differ in size by nature.
     A population that is too small is skipped, never widened: there is no comparison with "all the
     purposes of the account". Pooling two dozen purposes of one account (stationery at 300 元, road
     repairs at 28,800 元) measured a mixture, not a usual amount, and flagged every ordinary large
@@ -236,7 +238,7 @@ PURPOSE_FAMILIES = (
     ("差旅交通", r"差旅|交通|车费|油费|燃油|加油"),
     ("会议招待", r"会议|招待|餐费|误餐|伙食"),
     ("保洁环卫", r"保洁|卫生|垃圾|清运|清淤|环卫|绿化"),
-    ("利息手续费", r"利息|手续费|服务费|工本费"),
+    ("利息手续费", r"利息|手续费|工本费"),
 )
 _FAMILY_PATTERNS = tuple((name, re.compile(pattern)) for name, pattern in PURPOSE_FAMILIES)
 
@@ -322,6 +324,30 @@ def _group_stats(y: pd.Series, key: pd.Series) -> pd.DataFrame:
     return out
 
 
+def _family_stats(y: pd.Series, family: pd.Series, purpose: pd.Series) -> pd.DataFrame:
+    """Per row: size of its family, and the family's usual amount and spread with each purpose
+    counted once (by its median). The purposes of a family differ in size by nature (a shop rent and
+    a factory rent, stationery and a broadband year fee): the usual amount is the median purpose and
+    the spread is at least the spread between purposes, so one purpose paid eighty times does not
+    make a different purpose of the family look unusual."""
+    out = _group_stats(y, family)
+    known = family.notna()
+    if not known.any():
+        return out
+    frame = pd.DataFrame({"family": family[known], "purpose": purpose[known].fillna(""), "y": y[known]})
+    typical = frame.groupby(["family", "purpose"], sort=False)["y"].median().reset_index()
+    between = _group_stats(typical["y"], typical["family"])
+    between["family"] = typical["family"]
+    between = between.drop_duplicates("family").set_index("family")
+    rows = family[known]
+    centre = between["median"].reindex(rows).to_numpy()
+    spread = between["mad"].reindex(rows).to_numpy()
+    within = (y[known] - centre).abs().groupby(rows).transform("median").to_numpy()
+    out.loc[known, "median"] = centre
+    out.loc[known, "mad"] = np.maximum(spread, within)
+    return out
+
+
 def population_keys(purpose: pd.Series, account: pd.Series | None,
                     party: pd.Series | None) -> dict[str, pd.Series]:
     """The key of each row in each population (NA where the row has none):
@@ -344,7 +370,8 @@ def robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min
     `keys` maps population names to the key of each row, tried in order (a Series alone is one
     population, "purpose"); a row is compared with the first population it belongs to that holds
     ≥ min_group amounts, and with none — z NaN — when none does: a small population is skipped,
-    never widened. z = 0.6745·(ln x − median ln)/max(MAD ln, min_spread).
+    never widened. z = 0.6745·(ln x − median ln)/max(MAD ln, min_spread). In the "family" population
+    (when a "purpose" population is given too) each purpose is counted once: see _family_stats.
     """
     if isinstance(keys, pd.Series):
         keys = {"purpose": keys}
@@ -355,7 +382,10 @@ def robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min
                         "size": np.nan, "median": np.nan, "mad": np.nan}, index=x.index)
     for level, key in keys.items():
         key = key.reindex(x.index)
-        stats = _group_stats(y, key)
+        if level == "family" and "purpose" in keys:
+            stats = _family_stats(y, key, keys["purpose"].reindex(x.index))
+        else:
+            stats = _group_stats(y, key)
         take = out["level"].isna() & (stats["size"] >= min_group)
         if take.any():
             out.loc[take, ["size", "median", "mad"]] = stats.loc[take, ["size", "median", "mad"]]
