@@ -147,7 +147,7 @@ def clean_village(path: Path, name: str, *, seed: int, rows: int = 2000) -> Path
     import openpyxl
 
     rng = random.Random(seed)
-    name = name.translate(str.maketrans("0123456789", "〇一二三四五六七八九"))  # titles name the village in words
+    name = name.translate(str.maketrans("0123456789", "零一二三四五六七八九"))  # titles name the village in words
     cash, bank = 200_000 + rng.randrange(0, 100_000), 150_000_000 + rng.randrange(0, 50_000_000)
     opening = {"101": cash, "102": bank}
     moves: dict[str, list[int]] = {}   # code → [debit 分, credit 分]

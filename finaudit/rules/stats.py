@@ -24,7 +24,8 @@ ST02 stats.outlier — one amount far above the usual amount of payments alike, 
     of these that holds ≥ `min_group` (8) amounts:
       1. purpose: the rows with the same purpose under the same account (对方科目 in journals, 科目编码
          in voucher lists; rows with a blank account form their own purpose groups);
-      2. counterparty: the rows with the same 往来单位 (only sheets that have that column);
+      2. counterparty: the rows with the same 往来单位 (only sheets that have that column), its
+         usual amount and spread taken with each purpose counted once, as for families below;
       3. family: the rows of the same account whose purposes fall in the same family of
          PURPOSE_FAMILIES (电费, 办公通讯, 工资, 维修, 工程 …; a purpose in no family has none),
          its usual amount and spread taken with each purpose counted once (the median purpose, and
@@ -324,12 +325,13 @@ def _group_stats(y: pd.Series, key: pd.Series) -> pd.DataFrame:
     return out
 
 
-def _family_stats(y: pd.Series, family: pd.Series, purpose: pd.Series) -> pd.DataFrame:
-    """Per row: size of its family, and the family's usual amount and spread with each purpose
-    counted once (by its median). The purposes of a family differ in size by nature (a shop rent and
-    a factory rent, stationery and a broadband year fee): the usual amount is the median purpose and
-    the spread is at least the spread between purposes, so one purpose paid eighty times does not
-    make a different purpose of the family look unusual."""
+def _mixed_stats(y: pd.Series, family: pd.Series, purpose: pd.Series) -> pd.DataFrame:
+    """Per row: size of its population (a counterparty or a purpose family, which may hold several
+    purposes), and the population's usual amount and spread with each purpose counted once (by its
+    median). Purposes differ in size by nature (a shop rent and a factory rent; the township's
+    quarterly running costs and its one-off project grant): the usual amount is the median purpose
+    and the spread is at least the spread between purposes, so one purpose paid eighty times does
+    not make a different purpose of the same population look unusual."""
     out = _group_stats(y, family)
     known = family.notna()
     if not known.any():
@@ -371,7 +373,8 @@ def robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min
     population, "purpose"); a row is compared with the first population it belongs to that holds
     ≥ min_group amounts, and with none — z NaN — when none does: a small population is skipped,
     never widened. z = 0.6745·(ln x − median ln)/max(MAD ln, min_spread). In the "family" population
-    (when a "purpose" population is given too) each purpose is counted once: see _family_stats.
+    and "counterparty" populations (when a "purpose" population is given too) each purpose is
+    counted once: see _mixed_stats.
     """
     if isinstance(keys, pd.Series):
         keys = {"purpose": keys}
@@ -382,8 +385,8 @@ def robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min
                         "size": np.nan, "median": np.nan, "mad": np.nan}, index=x.index)
     for level, key in keys.items():
         key = key.reindex(x.index)
-        if level == "family" and "purpose" in keys:
-            stats = _family_stats(y, key, keys["purpose"].reindex(x.index))
+        if level in ("counterparty", "family") and "purpose" in keys:
+            stats = _mixed_stats(y, key, keys["purpose"].reindex(x.index))
         else:
             stats = _group_stats(y, key)
         take = out["level"].isna() & (stats["size"] >= min_group)
