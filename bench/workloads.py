@@ -13,6 +13,7 @@ reports on it is a false positive or a sign that the generator is unrealistic.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import random
 from pathlib import Path
@@ -85,12 +86,16 @@ PAYMENT_CAP = 4_800_000  # 分: payments stay under the 50,000 元 major-matter 
 RESOLVED = 1_000_000    # 分: payments from 10,000 元 quote the villagers' resolution in the 摘要
 
 
-def _workday(rng: random.Random, month: int) -> dt.date:
-    """A random working day of the month (weekends and statutory holidays are not book-keeping days)."""
+@functools.cache
+def _workdays(month: int) -> tuple[dt.date, ...]:
     from finaudit.rules.calendar import is_workday
 
-    days = [dt.date(YEAR, month, d) for d in range(1, 29) if is_workday(dt.date(YEAR, month, d))]
-    return rng.choice(days)
+    return tuple(dt.date(YEAR, month, d) for d in range(1, 29) if is_workday(dt.date(YEAR, month, d)))
+
+
+def _workday(rng: random.Random, month: int) -> dt.date:
+    """A random working day of the month (weekends and statutory holidays are not book-keeping days)."""
+    return rng.choice(_workdays(month))
 
 
 def _amount(rng: random.Random, usual: float, spread: float, cap: int | None) -> int:
