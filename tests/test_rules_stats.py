@@ -192,18 +192,33 @@ def test_normalise_purpose(summary, purpose):
 
 
 def test_robust_z_by_hand():
-    # amounts 100, 110, …, 170 and 860 元 (in 分): median 140 元; |deviations| 40 30 20 10 0 10 20 30
-    # 720 → sorted, the middle one is 20 元 = MAD; z(860) = 0.6745 · 720 / 20 = 24.282. With the
-    # spread floor 0.25 × 140 = 35 元 > MAD: z = 0.6745 · 720 / 35 = 13.8754.
+    # amounts 100, 110, …, 170 and 860 元 (in 分), on logs: median ln 140 元; |ln(x/140)| sorted are
+    # 0, ln(15/14), ln(14/13), ln(16/14), ln(14/12), … — the middle (5th of 9) is ln(14/12) = 0.15415 =
+    # MAD; z(860) = 0.6745 · ln(86/14) / ln(14/12) = 0.6745 · 1.81529 / 0.15415 = 7.9430. With the
+    # spread floor 0.2 > MAD: z = 0.6745 · 1.81529 / 0.2 = 6.1221.
     x = pd.Series([10000, 11000, 12000, 13000, 14000, 15000, 16000, 17000, 86000])
     purpose = pd.Series(["付电费"] * 9, dtype="string")
-    stats = robust_groups(x, purpose, None, min_group=8, min_spread=0.0)
-    assert (stats["median"].iloc[-1], stats["mad"].iloc[-1], stats["size"].iloc[-1]) == (14000, 2000, 9)
-    assert stats["z"].iloc[-1] == pytest.approx(24.282)
-    floored = robust_groups(x, purpose, None, min_group=8, min_spread=0.25)
-    assert floored["scale"].iloc[-1] == 3500
-    assert floored["z"].iloc[-1] == pytest.approx(13.8754, abs=1e-4)
-    assert robust_groups(x, purpose, None, min_group=10, min_spread=0.25)["z"].isna().all()
+    stats = robust_groups(x, purpose, min_group=8, min_spread=0.0)
+    assert stats["size"].iloc[-1] == 9 and math.exp(stats["median"].iloc[-1]) == pytest.approx(14000)
+    assert stats["mad"].iloc[-1] == pytest.approx(math.log(14 / 12))
+    assert stats["z"].iloc[-1] == pytest.approx(7.9430, abs=1e-4)
+    floored = robust_groups(x, purpose, min_group=8, min_spread=0.2)
+    assert floored["scale"].iloc[-1] == 0.2
+    assert floored["z"].iloc[-1] == pytest.approx(6.1221, abs=1e-4)
+    assert robust_groups(x, purpose, min_group=10, min_spread=0.2)["z"].isna().all()
+
+
+def test_robust_groups_takes_the_first_big_enough_population_and_never_widens():
+    # purpose "A" has 9 amounts, "B" 3; the family holds all 12. B is compared with the family; with
+    # no family, B is compared with nothing (NaN), never with A.
+    x = pd.Series([100] * 9 + [200, 210, 220])
+    purpose = pd.Series(["A"] * 9 + ["B"] * 3, dtype="string")
+    family = pd.Series(["F"] * 12, dtype="string")
+    stats = robust_groups(x, {"purpose": purpose, "family": family}, min_group=8, min_spread=0.14)
+    assert list(stats["level"]) == ["purpose"] * 9 + ["family"] * 3
+    assert list(stats["size"]) == [9] * 9 + [12] * 3
+    alone = robust_groups(x, {"purpose": purpose}, min_group=8, min_spread=0.14)
+    assert alone["level"].iloc[-3:].isna().all() and alone["z"].iloc[-3:].isna().all()
 
 
 def test_outlier_in_a_same_purpose_group_and_z_parameter():
@@ -214,9 +229,11 @@ def test_outlier_in_a_same_purpose_group_and_z_parameter():
     assert (finding.row, finding.column, finding.amount, finding.severity) == (11, "A", 1_500_000, Severity.LOW)
     ev = finding.evidence
     assert ev["group_by"] == "purpose" and ev["purpose"] == "付保洁员工资" and ev["account"] == "管理费用"
-    assert ev["median"] == "1500.00" and ev["mad"] == "0.00" and ev["group_size"] == 8
-    assert ev["z"] == pytest.approx(24.3, abs=0.05)
-    assert _run(Outlier, ledger, z=30.0) == []
+    assert ev["median"] == "1500.00" and ev["log_mad"] == 0.0 and ev["group_size"] == 8
+    # all equal: the log spread is the floor 0.14; z = 0.6745 · ln 10 / 0.14 = 11.09
+    assert ev["log_scale"] == 0.14 and ev["z"] == pytest.approx(11.1, abs=0.05)
+    assert "对方科目“管理费用”、摘要“付保洁员工资”的 8 笔付款" in finding.message
+    assert _run(Outlier, ledger, z=12.0) == []
     assert _run(Outlier, ledger, min_group=9) == []
     assert _run(Outlier, ledger, min_amount=20000) == []
 
@@ -241,16 +258,103 @@ def test_outlier_without_counter_account_groups_by_purpose():
     assert finding.evidence["account"] is None and "摘要“付电费”" in finding.message
 
 
-def test_outlier_vouchers_by_account_code_skip_money_accounts(xlsx):
+def _vouchers(lines) -> list[list]:
+    """A voucher list (序时账) from (date, summary, account code, account name, amount 元) payments,
+    each a debit on the account and a credit on 102 银行存款."""
     rows = [["某某镇东村2023年序时账"], ["日期", "凭证号", "摘要", "科目编码", "科目名称", "借方", "贷方"]]
+    for i, (date, summary, code, name, amount) in enumerate(lines, 1):
+        rows.append([date, f"记-{i}", summary, code, name, amount, ""])
+        rows.append([date, f"记-{i}", summary, "102", "银行存款", "", amount])
+    return rows
+
+
+def test_outlier_vouchers_by_account_code_skip_money_accounts(xlsx):
+    # twelve electricity bills and one of 6,000 元: reported once, at the 541 line (row 2 + 2·13 − 1);
+    # the 102 credit lines would make the same group but are money-account lines and not compared
+    amounts = [620, 540, 710, 480, 655, 590, 600, 575, 630, 515, 690, 560, 6000]
+    lines = [(D(2023, 1 + i % 12, 10), f"付{1 + i % 12}月电费", "541", "管理费用", a) for i, a in enumerate(amounts)]
+    report = api.audit(xlsx("东村.xlsx", {"序时账": _vouchers(lines)}), select=["ST02"])
+    assert [(f.code, f.row, f.account, f.evidence["group_by"]) for f in report.findings] == [
+        ("ST02", 27, "541", "purpose")]
+    assert "科目“541”、摘要“付电费”的 13 笔借方金额" in report.findings[0].message
+
+
+def test_single_purposes_of_an_account_are_not_pooled(xlsx):
+    """Eight purposes of 管理费用, one payment each, one of them a 26,000 元 repair: each purpose is
+    too small to compare and the account's purposes are not pooled, so there is nothing to report."""
     purposes = ["付电费", "付水费", "购办公用品", "付网络费", "付打印费", "付垃圾清运费", "付电话费", "付村部维修费"]
     amounts = [620, 85, 360, 200, 150, 800, 120, 26000]
-    for i, (purpose, amount) in enumerate(zip(purposes, amounts), 1):
-        rows.append([D(2023, 3, i * 3), f"记-{i}", purpose, "541", "管理费用", amount, ""])
-        rows.append([D(2023, 3, i * 3), f"记-{i}", purpose, "102", "银行存款", "", amount])
-    report = api.audit(xlsx("东村.xlsx", {"序时账": rows}), select=["ST02"])
-    assert [(f.code, f.row, f.account, f.evidence["group_by"]) for f in report.findings] == [
-        ("ST02", 17, "541", "account")]
+    lines = [(D(2023, 3, i * 3), p, "541", "管理费用", a) for i, (p, a) in enumerate(zip(purposes, amounts), 1)]
+    assert api.audit(xlsx("东村.xlsx", {"序时账": _vouchers(lines)}), select=["ST02"]).findings == []
+
+
+def test_a_wage_far_above_the_same_payees_wages_is_found(xlsx):
+    """The sample's planted fault in small: 保洁员方桂香's wage of 7,028 元 in November among eleven
+    others of 1,800–2,150 元, next to another cleaner's wages of about 1,500 元 in the same account."""
+    wages = [1875, 1815, 2045, 1895, 1800, 2150, 1960, 2010, 1840, 1920, 7028, 1985]
+    lines = []
+    for m, wage in enumerate(wages, 1):
+        lines.append((D(2023, m, 25), f"支付保洁员方桂香{m}月工资", "513", "管理费用", wage))
+        lines.append((D(2023, m, 26), f"支付保洁员李秀英{m}月工资", "513", "管理费用", 1500 + 10 * (m % 3)))
+    report = api.audit(xlsx("中心村.xlsx", {"序时账": _vouchers(lines)}), select=["ST02"])
+    (finding,) = report.findings
+    assert (finding.row, finding.amount, finding.account) == (2 + 2 * 21 - 1, 702_800, "513")
+    ev = finding.evidence
+    assert (ev["group_by"], ev["purpose"], ev["group_size"]) == ("purpose", "支付保洁员方桂香工资", 12)
+    assert "科目“513”、摘要“支付保洁员方桂香工资”的 12 笔借方金额" in finding.message
+    assert ev["ratio"] == pytest.approx(7028 / (1920 * 1960) ** 0.5, abs=0.01) and ev["z"] > 5
+
+
+def test_counterparty_population_and_names_out_of_the_purpose(xlsx):
+    """A journal with 往来单位: 误工补贴 paid to several people is one purpose once the payee's name is
+    taken out of the 摘要; payments to one firm worded differently each time are compared with the
+    firm's other payments."""
+    header = ["日期", "凭证号", "摘要", "对方科目", "往来单位", "借方", "贷方", "余额"]
+    rows = [["某某镇东村2023年银行存款日记账"], header, [D(2023, 1, 1), "", "上年结转", "", "", "", "", 500000]]
+    entries = []
+    for m, name in enumerate(["张三", "李四", "王五", "赵六", "钱七", "孙八", "周九", "吴十", "郑一"], 1):
+        entries.append((D(2023, m, 5), f"支付{name}误工补贴", "公益支出", name, 300 + 20 * m))
+    wording = ["支付垃圾清运费", "付村内垃圾转运费", "支付环卫保洁服务款", "付清运服务费", "支付垃圾中转费",
+               "支付春节前卫生大扫除费", "付垃圾桶清洗费", "支付清运车辆费用", "支付公厕保洁费", "支付秋季清运费"]
+    amounts = [2100, 1950, 2300, 2050, 1880, 2200, 2000, 2150, 1990, 9800]
+    for m, (summary, amount) in enumerate(zip(wording, amounts), 1):
+        entries.append((D(2023, m, 20), summary, "公益支出", "青山环卫服务公司", amount))
+    entries.append((D(2023, 12, 5), "支付冯二误工补贴", "公益支出", "冯二", 2980))
+    balance = 500000.0
+    for i, (date, summary, account, party, amount) in enumerate(sorted(entries, key=lambda e: e[0]), 1):
+        balance -= amount
+        rows.append([date, f"记-{i}", summary, account, party, "", amount, balance])
+    report = api.audit(xlsx("东村.xlsx", {"银行存款日记账": rows}), select=["ST02"])
+    found = sorted((f.amount, f.evidence["group_by"], f.evidence["group_size"]) for f in report.findings)
+    assert found == [(298_000, "purpose", 10), (980_000, "counterparty", 10)]
+    by_party = next(f for f in report.findings if f.evidence["group_by"] == "counterparty")
+    assert "往来单位“青山环卫服务公司”的 10 笔付款" in by_party.message
+
+
+def test_heavy_tailed_mixed_accounts_without_outlier_are_quiet(xlsx):
+    """A year of a village with many purposes of very different size in a few accounts, each purpose's
+    amounts log-normal (a few hundred to tens of thousands of 元), nothing planted: no ST02."""
+    rng = np.random.default_rng(12)
+    purposes = [(f"支付{w}", account, float(rng.uniform(5, 10)), float(rng.uniform(0.2, 0.9)))
+                for w, account in [("村部维修费", "管理费用"), ("办公用品费", "管理费用"), ("差旅费", "管理费用"),
+                                   ("会议误餐费", "管理费用"), ("村道维修工程款", "公益支出"), ("水渠维修费", "公益支出"),
+                                   ("路灯维修费", "公益支出"), ("绿化养护费", "公益支出"), ("门面房维修费", "经营支出"),
+                                   ("农机租赁费", "经营支出"), ("党报党刊订阅费", "管理费用"), ("误工补贴", "公益支出")]]
+    entries = []
+    for summary, account, log_median, sigma in purposes:
+        for _ in range(int(rng.integers(2, 16))):
+            amount = round(float(np.exp(rng.normal(log_median, sigma))), 2)
+            entries.append((D(2023, int(rng.integers(1, 13)), int(rng.integers(1, 28))), summary, account, amount))
+    entries.sort(key=lambda e: e[0])
+    rows = [["某某镇东村2023年银行存款日记账"], ["日期", "凭证号", "摘要", "对方科目", "借方", "贷方", "余额"],
+            [D(2023, 1, 1), "", "上年结转", "", "", "", 2_000_000]]
+    balance = 200_000_000
+    for i, (date, summary, account, amount) in enumerate(entries, 1):
+        balance -= round(amount * 100)
+        rows.append([date, f"记-{i}", summary, account, "", amount, balance / 100])
+    amounts = [e[3] for e in entries]
+    assert max(amounts) / min(amounts) > 100       # really heavy-tailed and mixed
+    assert api.audit(xlsx("东村.xlsx", {"银行存款日记账": rows}), select=["ST02"]).findings == []
 
 
 def test_realistic_clean_year_is_quiet(xlsx):

@@ -18,24 +18,37 @@ ST01 stats.benford — first-digit (Benford) test, sheet level.
     balanced voucher contributes its amount twice; the first-two-digit test is not done (it needs
     far larger books than villages keep).
 
-ST02 stats.outlier — one amount far above its group's usual range, row level.
+ST02 stats.outlier — one amount far above the usual amount of payments alike, row level.
     Payments and receipts are kept apart (journals: credit / debit; voucher lists: the line's debit /
-    credit side). A row is compared with the first of these groups that is big enough (`min_group`, 8):
-      1. the rows with the same purpose under the same account (对方科目 in journals, 科目编码 in
-         voucher lists; rows with a blank account form their own purpose groups), ≥ 8 amounts;
-      2. otherwise the account's purposes, each counted once by its median amount (a row without a
-         purpose counts as a purpose of its own), ≥ 8 purposes.
-    "Purpose" is the 摘要 with dates, month/quarter words, numbers and punctuation removed, so
-    "付2023年3月份电费" and "付十二月份电费" are one purpose. Comparing within the purpose first keeps
-    monthly wages and fixed allowances quiet even when their account also holds small office costs;
-    counting each purpose once at the account level keeps twelve equal monthly rents from making an
-    annual contract fee booked to the same account look unusual.
-    Robust z = 0.6745·(x − median)/MAD; only the high side is flagged (a payment far *above* normal is
-    the risk; small partial payments, fees and refunds are routine). MAD == 0 — e.g. eleven equal
-    wage payments — would make any other amount "infinitely" unusual, so the spread used is
-    max(MAD, `min_spread` × median) (0.25): in an all-equal group a payment must exceed about 2.85 ×
-    the usual amount to be reported, so a double (13th-month) wage is not. Amounts below `min_amount`
-    (1,000 元) are not reported: a 50 元 fee next to 5 元 fees is not worth an auditor's time.
+    credit side). An amount is compared only with a population of amounts that are alike, the first
+    of these that holds ≥ `min_group` (8) amounts:
+      1. purpose: the rows with the same purpose under the same account (对方科目 in journals, 科目编码
+         in voucher lists; rows with a blank account form their own purpose groups);
+      2. counterparty: the rows with the same 往来单位 (only sheets that have that column), its
+         usual amount and spread taken with each purpose counted once, as for families below;
+      3. family: the rows of the same account whose purposes fall in the same family of
+         PURPOSE_FAMILIES (电费, 办公通讯, 工资, 维修, 工程 …; a purpose in no family has none),
+         its usual amount and spread taken with each purpose counted once (the median purpose, and
+         at least the spread between purposes), since purposes of a family differ in size by nature.
+    A population that is too small is skipped, never widened: there is no comparison with "all the
+    purposes of the account". Pooling two dozen purposes of one account (stationery at 300 元, road
+    repairs at 28,800 元) measured a mixture, not a usual amount, and flagged every ordinary large
+    payment; a village's books simply have many purposes that occur a few times a year, and those
+    are not statistically testable.
+    "Purpose" is the 摘要 with dates, month/quarter words, numbers, punctuation and the row's own
+    往来单位 removed, so "付2023年3月份电费" and "付十二月份电费" are one purpose. Names written into the
+    摘要 of a voucher list ("支付保洁员方桂香1月工资") stay: there the purpose is one payee's wage.
+    Spread is measured on log amounts: z = 0.6745·(ln x − median ln x)/max(MAD of ln x, `min_spread`).
+    Money is multiplicative — a purpose whose payments range from 500 to 20,000 元 has a large
+    raw MAD but a heavy right tail, so a raw-amount z flags its ordinary large payments; on logs a
+    payment must be unusual *relative to* the spread of its own population (z 5 on logs is about
+    5σ for log-normal amounts). Only the high side is flagged (a payment far *above* normal is the
+    risk; small partial payments, fees and refunds are routine). MAD == 0 — e.g. eleven equal wage
+    payments — would make any other amount "infinitely" unusual, so the log spread has a floor
+    `min_spread` (0.14): with z 5 a payment must exceed exp(5·0.14/0.6745) ≈ 2.8 × the usual amount,
+    so a double (13th-month) wage is not reported and a 4× (or 3.7×) wage is. Amounts below
+    `min_amount` (1,000 元) are not reported: a 50 元 fee next to 5 元 fees is not worth an auditor's
+    time. The message names the population and how many amounts it holds.
     Transfers between cash and bank (对方科目 现金/银行存款, 摘要 提现/存现 …), voucher lines on the
     money accounts 101/102 themselves (their counterpart line carries the purpose) and period-end
     结转 lines of voucher lists carry no purpose of their own and are not compared; 红字 (negative)
@@ -190,7 +203,7 @@ class Benford(Rule):
 
 
 # ---------------------------------------------------------------------------------------------
-# ST02 helpers: purposes, groups and robust z
+# ST02 helpers: purposes, populations and robust z on log amounts
 
 _DATE_WORDS = re.compile(
     r"\d{2,4}\s*[年./-]\s*\d{1,2}\s*[月./-]\s*\d{1,2}\s*[日号]?"    # 2023年3月5日, 2023-03-05
@@ -206,6 +219,33 @@ _MONEY_ACCOUNT = re.compile(r"^(?:10[12]|现金|库存现金|银行存款)")
 _TRANSFER = re.compile(r"提现|取现|提取现金|提(?:取)?备用金|存现|现金存行|存入银行|送存|现金缴存|缴存现金|现金解行|转存")
 _CLOSING = re.compile(r"结转|计提|折旧|摊销")  # period-end and non-cash entries: no "usual amount"
 
+#: Purpose families: "what was this money for", first match wins. Used only together with the
+#: account, as the last population, so that e.g. the electricity bills of an account are compared with
+#: each other even when every 摘要 is worded differently. Families are kept narrow on purpose: money
+#: paid monthly (租金, 电费, 工资) and money paid once a year or quarter (承包费, 水费, 补贴) are
+#: not one family, or the annual amount would look like an outlier among the monthly ones.
+PURPOSE_FAMILIES = (
+    ("工资", r"工资|薪"),
+    ("误工劳务", r"误工|报酬|劳务费|务工|人工费|用工"),
+    ("补贴", r"补贴(?!收入)|津贴"),
+    ("电费", r"电费"),
+    ("水费", r"水费"),
+    ("办公通讯", r"办公|打印|复印|文具|纸|墨|硒鼓|档案|报刊|订阅|邮寄|快递|网络|宽带|电话|话费|通讯"),
+    ("维修", r"维修|修缮|修理|维护|保养"),
+    ("工程", r"工程|施工|硬化|改造|建设"),
+    ("租金", r"租金|租赁|房租"),
+    ("承包费", r"承包|发包"),
+    ("补助拨款", r"转移支付|运转经费|拨付|拨款|补助|奖补|专项资金"),
+    ("差旅交通", r"差旅|交通|车费|油费|燃油|加油"),
+    ("会议招待", r"会议|招待|餐费|误餐|伙食"),
+    ("保洁环卫", r"保洁|卫生|垃圾|清运|清淤|环卫|绿化"),
+    ("利息手续费", r"利息|手续费|工本费"),
+)
+_FAMILY_PATTERNS = tuple((name, re.compile(pattern)) for name, pattern in PURPOSE_FAMILIES)
+
+#: The populations an amount may be compared with, in the order they are tried.
+POPULATIONS = ("purpose", "counterparty", "family")
+
 
 @per_distinct
 def normalise_purpose(summary: pd.Series) -> pd.Series:
@@ -215,6 +255,34 @@ def normalise_purpose(summary: pd.Series) -> pd.Series:
     text = text.str.replace(_NUMBERS, "", regex=True)
     text = text.str.replace(_PUNCT, "", regex=True)
     return text.mask(text == "")
+
+
+def _without_party(summary: pd.Series, party: pd.Series | None) -> pd.Series:
+    """The 摘要 with the row's own 往来单位 taken out ("支付张三误工补贴" with 往来单位 张三 → "支付误工补贴"),
+    so that one purpose paid to several people is one purpose."""
+    if party is None:
+        return summary
+    text = summary.astype("string")
+    names = party.astype("string").str.replace(r"\s+", "", regex=True)
+    has = text.notna() & names.notna() & (names.str.len() >= 2)
+    if not has.any():
+        return text
+    out = text.copy()
+    out[has] = [s.replace(n, "") for s, n in zip(text[has], names[has])]
+    return out
+
+
+@per_distinct
+def purpose_family(purpose: pd.Series) -> pd.Series:
+    """Purpose → its family in PURPOSE_FAMILIES (NA when none fits: such a purpose has no family)."""
+    def family(text):
+        if pd.isna(text):
+            return pd.NA
+        for name, pattern in _FAMILY_PATTERNS:
+            if pattern.search(text):
+                return name
+        return pd.NA
+    return pd.Series([family(t) for t in purpose], index=purpose.index, dtype="string")
 
 
 def _account_key(values: pd.Series) -> pd.Series:
@@ -244,79 +312,114 @@ def _accounts_and_transfers(txn: pd.DataFrame, vouchers: bool) -> tuple[pd.Serie
     return account, skip
 
 
-def _group_stats(x: pd.Series, key: pd.Series) -> pd.DataFrame:
+def _group_stats(y: pd.Series, key: pd.Series) -> pd.DataFrame:
     """Per row: size, median and MAD of the group `key` it belongs to (NaN where key is NA)."""
     known = key.notna()
-    out = pd.DataFrame({"size": np.nan, "median": np.nan, "mad": np.nan}, index=x.index)
+    out = pd.DataFrame({"size": np.nan, "median": np.nan, "mad": np.nan}, index=y.index)
     if known.any():
-        grouped = x[known].groupby(key[known])
+        grouped = y[known].groupby(key[known])
         median = grouped.transform("median")
         out.loc[known, "size"] = grouped.transform("size")
         out.loc[known, "median"] = median
-        out.loc[known, "mad"] = (x[known] - median).abs().groupby(key[known]).transform("median")
+        out.loc[known, "mad"] = (y[known] - median).abs().groupby(key[known]).transform("median")
     return out
 
 
-def robust_groups(amount: pd.Series, purpose: pd.Series, account: pd.Series | None, min_group: int,
-                  min_spread: float) -> pd.DataFrame:
-    """Each amount's comparison group and robust z (columns level, key, size, median, mad, scale, z).
+def _mixed_stats(y: pd.Series, family: pd.Series, purpose: pd.Series) -> pd.DataFrame:
+    """Per row: size of its population (a counterparty or a purpose family, which may hold several
+    purposes), and the population's usual amount and spread with each purpose counted once (by its
+    median). Purposes differ in size by nature (a shop rent and a factory rent; the township's
+    quarterly running costs and its one-off project grant): the usual amount is the median purpose
+    and the spread is at least the spread between purposes, so one purpose paid eighty times does
+    not make a different purpose of the same population look unusual."""
+    out = _group_stats(y, family)
+    known = family.notna()
+    if not known.any():
+        return out
+    frame = pd.DataFrame({"family": family[known], "purpose": purpose[known].fillna(""), "y": y[known]})
+    typical = frame.groupby(["family", "purpose"], sort=False)["y"].median().reset_index()
+    between = _group_stats(typical["y"], typical["family"])
+    between["family"] = typical["family"]
+    between = between.drop_duplicates("family").set_index("family")
+    rows = family[known]
+    centre = between["median"].reindex(rows).to_numpy()
+    spread = between["mad"].reindex(rows).to_numpy()
+    within = (y[known] - centre).abs().groupby(rows).transform("median").to_numpy()
+    out.loc[known, "median"] = centre
+    out.loc[known, "mad"] = np.maximum(spread, within)
+    return out
 
-    Level "purpose": the rows of the same account (if any) with the same purpose, when they number
-    ≥ min_group. Otherwise level "account": the account's purposes, each counted once by its median
-    amount (a row without purpose counts as a purpose of its own), when they number ≥ min_group —
-    so twelve equal monthly rents do not make an annual contract fee in the same account look
-    unusual. z is NaN where neither group is big enough.
+
+def population_keys(purpose: pd.Series, account: pd.Series | None,
+                    party: pd.Series | None) -> dict[str, pd.Series]:
+    """The key of each row in each population (NA where the row has none):
+    purpose = account｜purpose, counterparty = 往来单位, family = account｜purpose family (only rows
+    with an account: a family across accounts is not alike)."""
+    index = purpose.index
+    account_text = account.reindex(index) if account is not None else pd.Series(pd.NA, index=index, dtype="string")
+    keys = {"purpose": account_text.fillna("") + "｜" + purpose}
+    keys["counterparty"] = (_account_key(party.reindex(index)) if party is not None
+                            else pd.Series(pd.NA, index=index, dtype="string"))
+    keys["family"] = account_text + "｜" + purpose_family(purpose)
+    return keys
+
+
+def robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min_group: int,
+                  min_spread: float) -> pd.DataFrame:
+    """Each amount's population and robust z on log amounts (columns level, key, size, median, mad,
+    scale, z; median, mad and scale are in ln(分)).
+
+    `keys` maps population names to the key of each row, tried in order (a Series alone is one
+    population, "purpose"); a row is compared with the first population it belongs to that holds
+    ≥ min_group amounts, and with none — z NaN — when none does: a small population is skipped,
+    never widened. z = 0.6745·(ln x − median ln)/max(MAD ln, min_spread). In the "family" population
+    and "counterparty" populations (when a "purpose" population is given too) each purpose is
+    counted once: see _mixed_stats.
     """
+    if isinstance(keys, pd.Series):
+        keys = {"purpose": keys}
     x = amount.astype("float64")
-    account_text = account.reindex(x.index) if account is not None else pd.Series(
-        pd.NA, index=x.index, dtype="string")
-    purpose_key = account_text.fillna("") + "｜" + purpose.reindex(x.index)
-    out = _group_stats(x, purpose_key)
-    out["level"] = pd.Series("purpose", index=x.index, dtype="string").where(out["size"] >= min_group)
-    out["key"] = purpose_key.where(out["level"].notna())
-    if account is not None and account_text.notna().any():
-        # One value per (account, purpose): the purpose's median; purpose-less rows stand alone.
-        each = purpose_key.fillna("#" + pd.Series(x.index.astype(str), index=x.index))
-        frame = pd.DataFrame({"account": account_text, "each": each, "x": x}).dropna(subset=["account"])
-        typical = frame.groupby(["account", "each"], sort=False)["x"].median().reset_index()
-        per_account = _group_stats(typical["x"], typical["account"])
-        per_account["account"] = typical["account"]
-        per_account = per_account.drop_duplicates("account").set_index("account")
-        fallback = out["level"].isna() & account_text.notna()
-        rows = fallback[fallback].index
-        stats = per_account.reindex(account_text[rows]).set_axis(rows)
-        take = rows[(stats["size"] >= min_group).to_numpy()]
-        out.loc[take, ["size", "median", "mad"]] = stats.loc[take, ["size", "median", "mad"]]
-        out.loc[take, "level"] = "account"
-        out.loc[take, "key"] = account_text[take]
-    grouped = out["level"].notna()
-    out.loc[~grouped, ["size", "median", "mad"]] = np.nan
-    out["scale"] = np.maximum(out["mad"], min_spread * out["median"])
-    out["z"] = 0.6745 * (x - out["median"]) / out["scale"].where(out["scale"] > 0)
+    y = np.log(x)
+    out = pd.DataFrame({"level": pd.Series(pd.NA, index=x.index, dtype="string"),
+                        "key": pd.Series(pd.NA, index=x.index, dtype="string"),
+                        "size": np.nan, "median": np.nan, "mad": np.nan}, index=x.index)
+    for level, key in keys.items():
+        key = key.reindex(x.index)
+        if level in ("counterparty", "family") and "purpose" in keys:
+            stats = _mixed_stats(y, key, keys["purpose"].reindex(x.index))
+        else:
+            stats = _group_stats(y, key)
+        take = out["level"].isna() & (stats["size"] >= min_group)
+        if take.any():
+            out.loc[take, ["size", "median", "mad"]] = stats.loc[take, ["size", "median", "mad"]]
+            out.loc[take, "level"] = level
+            out.loc[take, "key"] = key[take]
+    out["scale"] = np.maximum(out["mad"], min_spread)
+    out["z"] = 0.6745 * (y - out["median"]) / out["scale"]
     return out
 
 
 class Outlier(Rule):
-    """一笔金额远高于同类的通常水平：先与同对方科目（序时账为同科目编码）、同摘要用途的金额比较
-    （摘要去掉日期、月份和数字），同用途不足 8 笔时与该科目各类用途的通常金额比较；稳健 z 值
-    0.6745×(金额−中位数)/MAD 超过 5（与科目各类用途比较时超过 10）即报告。收、付分开比较；现金与银行互转、红字和 1,000 元以下的
-    金额不报告；同组金额几乎相同时，超过通常金额约 2.85 倍才报告。"""
+    """一笔金额远高于同类金额的通常水平。只与“同类”比较，依次取第一个够大的组：同对方科目（序时账为同科目编码）、
+    同摘要用途的金额（摘要去掉日期、月份、数字和往来单位名称）；同一往来单位的金额；同科目、同一类用途
+    （如电费、办公通讯、工资）的金额，后两种组内各用途只按其中位数各算一次。每组至少 8 笔，不足则跳过该组，都不够就不比较（不再扩大到
+    整个科目）。离散度按对数金额计：稳健 z = 0.6745×(ln 金额 − ln 中位数)/MAD(ln 金额) 超过 5 才报告，
+    金额本就相差悬殊的一组不会因一笔大额而报告；同组金额几乎相同时 MAD 以 0.14 为下限，即超过通常金额
+    约 2.8 倍才报告。收、付分开比较；现金与银行互转、红字和 1,000 元以下的金额不报告。"""
 
     code = "ST02"
     slug = "stats.outlier"
     severity = Severity.LOW
     kinds = _KINDS
     per_event = True
-    title = "金额远高于同科目/同用途的通常水平（稳健 z 值）"
+    title = "金额远高于同用途/同往来单位的通常水平（对数金额稳健 z 值）"
     regulation = ("审计准则第1141号 / ISA 240 A44：关注金额异常的会计分录；"
                   "村级财务管理制度：大额、异常支出须有审批和原始凭证")
     params = (
-        Param("z", "float", 5.0, "稳健 z 值（0.6745×(金额−中位数)/MAD）超过此值即报告"),
-        Param("z_account", "float", 10.0,
-              "与科目各类用途比较时的 z 值界限：不同用途本就金额各异（如年度订报、全年承包费），故更高"),
-        Param("min_group", "int", 8, "同用途至少需要的金额笔数（与科目各类用途比较时为用途类数），不足则不比较"),
-        Param("min_spread", "float", 0.25,
-              "离散度下限（中位数的倍数）：同组金额几乎相同（MAD 很小或为 0）时用它代替 MAD"),
+        Param("z", "float", 5.0, "稳健 z 值（0.6745×(ln 金额−ln 中位数)/MAD）超过此值即报告"),
+        Param("min_group", "int", 8, "一组（同用途、同往来单位或同科目同类用途）至少需要的金额笔数，不足则跳过该组"),
+        Param("min_spread", "float", 0.14,
+              "对数金额离散度（MAD）的下限：同组金额几乎相同时用它代替 MAD；0.14 即超过通常金额约 2.8 倍才报告"),
         Param("min_amount", "money", 1000, "低于此金额（元）的异常不报告"),
     )
 
@@ -329,9 +432,11 @@ class Outlier(Rule):
             return
         p = ctx.params
         vouchers = ledger.kind == "vouchers"
-        purpose = normalise_purpose(txn["summary"]) if "summary" in txn else pd.Series(
+        party = txn["counterparty"] if "counterparty" in txn else None
+        purpose = normalise_purpose(_without_party(txn["summary"], party)) if "summary" in txn else pd.Series(
             pd.NA, index=txn.index, dtype="string")
         account, skip = _accounts_and_transfers(txn, vouchers)
+        keys = population_keys(purpose, account, party)
         sides = (("debit", "借方"), ("credit", "贷方")) if vouchers else (("credit", "付款"), ("debit", "收款"))
         for column, side_label in sides:
             amount = txn[column].astype("Int64")
@@ -340,10 +445,9 @@ class Outlier(Rule):
             if use.sum() < p["min_group"]:
                 continue
             x = amount[use].astype("int64")
-            acct = account[use] if account is not None else None
-            stats = robust_groups(x, purpose[use], acct, p["min_group"], p["min_spread"])
-            limit = pd.Series(p["z"], index=stats.index).mask(stats["level"] == "account", p["z_account"])
-            hit = (stats["z"] > limit) & (x >= p["min_amount"])
+            stats = robust_groups(x, {name: key[use] for name, key in keys.items()},
+                                  p["min_group"], p["min_spread"])
+            hit = (stats["z"] > p["z"]) & (x >= p["min_amount"])
             for index in hit[hit.fillna(False)].index:
                 yield self._finding(ledger, ctx, txn.loc[index], int(x[index]), stats.loc[index],
                                     column, side_label, vouchers)
@@ -351,14 +455,24 @@ class Outlier(Rule):
     def _finding(self, ledger, ctx, row, amount, stat, column, side_label, vouchers) -> Finding:
         level = str(stat["level"])
         account_word = "科目" if vouchers else "对方科目"
-        account_text, _, purpose_text = str(stat["key"]).partition("｜")
-        if level == "purpose":
-            group = f"{account_word}“{account_text}”、摘要“{purpose_text}”" if account_text else f"摘要“{purpose_text}”"
-            counted = "笔"
-        else:
-            group, counted = f"{account_word}“{account_text}”的各类用途", "类用途"
-        median = int(round(stat["median"]))
         size = int(stat["size"])
+        counted = f"{size} 笔{side_label}" + ("金额" if vouchers else "")
+        account_text = purpose_text = family = party = None
+        if level == "counterparty":
+            party = str(stat["key"])
+            population = f"往来单位“{party}”的 {counted}"
+        else:
+            account_text, _, rest = str(stat["key"]).partition("｜")
+            account_text = account_text or None
+            where = f"{account_word}“{account_text}”" if account_text else ""
+            if level == "purpose":
+                purpose_text = rest
+                population = f"{where}、摘要“{rest}”的 {counted}" if where else f"摘要“{rest}”的 {counted}"
+            else:
+                family = rest
+                population = f"{where}中“{rest}”类用途的 {counted}"
+        median = int(round(float(np.exp(stat["median"]))))
+        ratio = amount / median if median else float("inf")
         z = round(float(stat["z"]), 1)
         advice = ("请调阅凭证，核实款项来源、金额依据和入账是否完整。" if side_label == "收款"
                   else "请调阅凭证，核实业务内容、合同发票和审批手续。")
@@ -367,19 +481,22 @@ class Outlier(Rule):
             account = str(row["account_code"])
         return ctx.finding(
             ledger,
-            f"{side_label} {fen_to_display(amount)} 元远高于{group}的通常金额"
-            f"（{size} {counted}，中位数 {fen_to_display(median)} 元，稳健 z = {z}）。{advice}",
+            f"{side_label} {fen_to_display(amount)} 元远高于{population}的通常金额"
+            f"（中位数 {fen_to_display(median)} 元，本笔约为其 {ratio:.1f} 倍；按对数金额计稳健 z = {z}）。{advice}",
             row=int(row["_row"]), column=column, voucher=row.get("voucher"), date=row.get("date"),
             amount=amount, account=account,
             evidence={
                 "group_by": level,
-                "account": account_text or None,
-                "purpose": purpose_text or None,
+                "account": account_text,
+                "purpose": purpose_text,
+                "family": family,
+                "counterparty": party,
                 "side": column,
                 "group_size": size,
                 "median": fen_to_str(median),
-                "mad": fen_to_str(int(round(stat["mad"]))),
-                "scale": fen_to_str(int(round(stat["scale"]))),
+                "ratio": round(ratio, 2),
+                "log_mad": round(float(stat["mad"]), 4),
+                "log_scale": round(float(stat["scale"]), 4),
                 "z": z,
                 "z_limit": ctx.params["z"],
             })
