@@ -153,6 +153,16 @@ def _parse_date(text: str | None, option: str):
         _fail(f"{option} 应是日期，如 2024-12-31 或 2024年12月31日（而不是 {text!r}）")
 
 
+def _command_line(fallback: list) -> str:
+    """The command as typed (for the reports' provenance); `fallback` when not run as `finaudit`
+    (in-process, as the tests do)."""
+    import shlex
+
+    if sys.argv and "finaudit" in Path(sys.argv[0]).name:
+        return shlex.join(["finaudit", *sys.argv[1:]])
+    return shlex.join(["finaudit", *map(str, fallback)])
+
+
 def _inside_inputs(out_dir: Path, paths) -> Path | None:
     """The input folder `out_dir` lies in (a report written there would be read as a ledger next time)."""
     target = out_dir.resolve()
@@ -183,8 +193,6 @@ def report(
     limit: LimitOption = None,
 ) -> None:
     """写出审计移交报告：每个村一份 xlsx 和 html（及 JSON）；多个村时另写乡镇汇总表。"""
-    import shlex
-
     from finaudit import api
     from finaudit.report.safe import OutputError, clean_line
     from finaudit.report.write import (ReportOptions, summarize_village, write_township_summary,
@@ -194,8 +202,7 @@ def report(
     folder = _inside_inputs(output, paths)
     if folder is not None:
         _fail(f"输出目录 {output} 在输入文件夹 {folder} 之内：报告会在下次检查时被当作账簿读入，请换一个目录")
-    command = shlex.join(["finaudit", *sys.argv[1:]]) if sys.argv and "finaudit" in Path(sys.argv[0]).name \
-        else "finaudit report " + shlex.join(str(p) for p in paths)
+    command = _command_line(["report", *paths])
     options = ReportOptions(auditors=tuple(a.strip() for a in auditor or () if a.strip()), cutoff=date,
                             sample_size=sample_size, seed=seed, command=command, township=township)
     try:
@@ -254,16 +261,13 @@ def batch(
     limit: LimitOption = None,
 ) -> None:
     """批量审计一个乡镇的各村账簿：每村单独进程，未变化的村沿用上次结果，记录历史（新发现/仍存在/已整改/已核实）。"""
-    import shlex
-
     from finaudit.batch.executors import ExecutorError
     from finaudit.batch.progress import reporter
     from finaudit.batch.runner import BatchError, BatchOptions, run_batch
     from finaudit.report.handover import ReportOptions
 
     ruleset = _load_pack(rules)
-    command = shlex.join(["finaudit", *sys.argv[1:]]) if sys.argv and "finaudit" in Path(sys.argv[0]).name \
-        else f"finaudit batch {shlex.join([str(folder)])} --out {shlex.join([str(out)])}"
+    command = _command_line(["batch", folder, "--out", out])
     options = BatchOptions(
         root=folder, out=out, ruleset=ruleset, db=db, workers=workers, executor=executor.value,
         scheduler=scheduler, full=full, fail_on=fail_on.value, wait=wait, command=command,

@@ -223,7 +223,8 @@ def _run_json(run_id, outcomes, current, store: Store, options: BatchOptions) ->
 
 def _result(run_id, outcomes, current, summary_files, path, options: BatchOptions, store: Store) -> BatchResult:
     above = [f for f in current if f["severity"] != "info"]
-    errors = sum((store.unit(o.key).errors if store.unit(o.key) else 0) for o in outcomes if o.state != "failed")
+    states = [store.unit(o.key) for o in outcomes if o.state != "failed"]
+    errors = sum(state.errors for state in states if state is not None)
     if any(o.state == "failed" for o in outcomes):
         code = 2
     elif options.fail_on == "never":
