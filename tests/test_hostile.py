@@ -254,6 +254,33 @@ def test_parser_that_hangs_eats_memory_or_dies_is_contained(corpus, monkeypatch,
     assert finding["code"] == code and words in finding["message"], finding["message"]
 
 
+def test_a_parse_started_beside_preflight_is_killed_when_preflight_rejects_the_file(corpus, monkeypatch):
+    """The fenced parse starts once the zip structure has passed, alongside preflight's scan of the
+    sheet XML; a DTD found by the scan wins, and the parse (here one that would hang) is killed."""
+    from finaudit.ingest import isolation, readers
+    from finaudit.ingest.preflight import Limits
+
+    if not isolation.AVAILABLE:
+        pytest.skip("no os.fork here: the parse runs in-process, after preflight")
+    started_parses = []
+
+    def hanging_parse(data, max_sheets):
+        time.sleep(60)
+
+    real_submit = isolation.submit
+    monkeypatch.setattr(isolation, "submit", lambda *a, **k: started_parses.append(1) or real_submit(*a, **k))
+    monkeypatch.setattr(readers, "_parse_workbook", hanging_parse)
+    path = corpus.files["laughs-sheet.xlsx"]
+    started = time.monotonic()
+    book = readers.read_book(path, path.name, limits=Limits(max_parse_seconds=30))
+    assert time.monotonic() - started < 10 and started_parses == [1]
+    assert [f.code for f in book.findings] == ["IN01"] and "DTD" in book.findings[0].message
+    assert book.sheets == []
+    monkeypatch.setattr(readers, "_parse_workbook", lambda data, max_sheets: {"count": 0, "sheets": []})
+    good = readers.read_book(corpus.good, corpus.good.name)  # a fresh worker serves the next file
+    assert good.findings == [] and good.sheets == []
+
+
 # ---- encrypted workbooks -------------------------------------------------------------------------
 
 

@@ -8,6 +8,10 @@ wall-clock limit, and results come back pickled through a pipe. If the worker di
 time, the caller gets a `ChildFailed` saying how, reports the file, and the batch goes on; the next
 call forks a fresh worker.
 
+`submit` starts a call and returns at once, so that the caller can do other work — the reader runs
+preflight's scan of the file on this core while the worker parses it on the other — and then take
+the result or cancel the call (the worker is killed).
+
 The worker is kept between calls (forking a process that has pandas loaded costs 10–20 ms, more
 than parsing a village book), so the cost per file is the pickling: about 0.7 s per 100,000 rows
 (bench/bench_check.py's journal), under a tenth of a full `check`, and well under a millisecond for
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import faulthandler
+import gc
 import os
 import pickle
 import selectors
@@ -56,20 +61,93 @@ def run_in_child(func: Callable[..., Any], *args: Any, seconds: float, memory: i
         ChildFailed: the worker was killed, crashed, ran out of memory or time, or ``func`` raised
             (then ``detail`` is the exception's type and text).
     """
+    with submit(func, *args, seconds=seconds, memory=memory) as call:
+        return call.result()
+
+
+def submit(func: Callable[..., Any], *args: Any, seconds: float, memory: int) -> Call:
+    """Start ``func(*args)`` in the worker and return at once, so that the caller can work on
+    something else (preflight's scan of the same file) while the worker parses.
+
+    Use it as a context manager; inside, take `Call.result` or `Call.cancel` it. Until then the
+    worker is this call's alone (other threads wait). Leaving the block without a result cancels.
+    The limits are as for `run_in_child`; ``seconds`` counts from now.
+
+    Raises:
+        ChildFailed: the worker died while the call was being sent.
+    """
     global _worker
-    with _lock:
+    _lock.acquire()
+    try:
         worker = _worker
         if worker is None or not worker.serves(func, memory):
             if worker is not None:
                 worker.close()
             worker = _worker = _Worker(func, memory)
+    except BaseException:
+        _lock.release()
+        raise
+    call = Call(worker, seconds)  # from here on the call releases the lock
+    call.send(args)
+    return call
+
+
+class Call:
+    """One call in flight in the worker (see `submit`)."""
+
+    def __init__(self, worker: _Worker, seconds: float):
+        self.worker, self.seconds = worker, seconds
+        self.deadline = time.monotonic() + seconds
+        self.done = False
+
+    def __enter__(self) -> Call:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cancel()
+
+    def send(self, args: tuple) -> None:
+        self._step(self.worker.send, args, self.deadline)
+
+    def result(self) -> Any:
+        """Wait for the worker's answer.
+
+        Raises:
+            ChildFailed: as `run_in_child`.
+        """
+        if self.done:
+            raise RuntimeError("this call is over")
+        value = self._step(self.worker.receive, self.deadline, self.seconds)
+        self._finish(None)
+        return value
+
+    def _step(self, step: Callable[..., Any], *args: Any) -> Any:
         try:
-            return worker.call(args, seconds)
+            return step(*args)
         except ChildFailed as exc:
-            if exc.reason != "error":  # the worker is dead or killed; the next call forks anew
-                worker.close()
-                _worker = None
+            self._finish(exc)
             raise
+        except BaseException:  # Ctrl-C mid-transfer, or arguments that do not pickle
+            self.cancel()
+            raise
+
+    def cancel(self) -> None:
+        """Drop the call: the worker, maybe busy with it still, is killed (the next call forks a
+        fresh one). Nothing happens when the result was already taken."""
+        if not self.done:
+            self.worker.kill()
+            self._finish(ChildFailed("signal", "cancelled"))
+
+    def _finish(self, failure: ChildFailed | None) -> None:
+        global _worker
+        self.done = True
+        try:
+            if failure is not None and failure.reason != "error":  # dead or killed: fork anew next time
+                self.worker.close()
+                if _worker is self.worker:
+                    _worker = None
+        finally:
+            _lock.release()
 
 
 def shutdown() -> None:
@@ -98,6 +176,7 @@ class _Worker:
                 os.dup2(self.errors.fileno(), 2)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
                 faulthandler.disable()  # a crash here is reported by the parent, not dumped on the terminal
+                gc.disable()  # a parse's cells hold no cycles; collecting over them costs a third of it
                 _fence(memory)
                 _serve(func, call_r, reply_w)
                 code = 0
@@ -112,15 +191,22 @@ class _Worker:
     def serves(self, func: Callable[..., Any], memory: int) -> bool:
         return not self.dead and self.owner == os.getpid() and self.func is func and self.memory == memory
 
-    def call(self, args: tuple, seconds: float) -> Any:
+    def send(self, args: tuple, deadline: float) -> None:
         message = pickle.dumps(args, protocol=pickle.HIGHEST_PROTOCOL)
-        deadline = time.monotonic() + seconds
         try:
             _write_all(self.call_w, _HEADER.pack(len(message)) + message, deadline)
+        except TimeoutError:
+            self.kill()
+            raise ChildFailed("timeout", "发送超时") from None
+        except OSError:  # the worker died
+            raise self._death() from None
+
+    def receive(self, deadline: float, seconds: float) -> Any:
+        try:
             size = _HEADER.unpack(_read_exactly(self.reply_r, _HEADER.size, deadline))[0]
             kind, value = pickle.loads(_read_exactly(self.reply_r, size, deadline))
         except TimeoutError:
-            self._kill()
+            self.kill()
             raise ChildFailed("timeout", f"超过 {seconds:g} 秒") from None
         except (EOFError, OSError, pickle.UnpicklingError):  # the worker died mid-call
             raise self._death() from None
@@ -141,7 +227,7 @@ class _Worker:
             _reap(self.pid, 2.0)
         self.errors.close()
 
-    def _kill(self) -> None:
+    def kill(self) -> None:
         try:
             os.kill(self.pid, signal.SIGKILL)
         except ProcessLookupError:
@@ -262,6 +348,6 @@ def _reap(pid: int, seconds: float) -> int | None:
         return None
 
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # one call at a time in the worker: held from submit to result/cancel
 _worker: _Worker | None = None
 atexit.register(shutdown)

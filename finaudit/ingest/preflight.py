@@ -27,7 +27,7 @@ import struct
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from pathlib import Path
@@ -209,7 +209,8 @@ class _Extent:
     repeat: int = 1
 
 
-def preflight(path: Path, *, limits: Limits = Limits(), data: bytes | None = None) -> Preflight:
+def preflight(path: Path, *, limits: Limits = Limits(), data: bytes | None = None,
+              ready: Callable[[], None] | None = None) -> Preflight:
     """Inspect a spreadsheet file and say whether it is safe and sensible to parse.
 
     Args:
@@ -217,6 +218,10 @@ def preflight(path: Path, *, limits: Limits = Limits(), data: bytes | None = Non
             read-only (only its head when it is over ``limits.max_file_bytes``).
         limits: Bounds on sizes, rows, columns, cells and sheets.
         data: The file's bytes, when the caller has already read them (to hash them).
+        ready: Called once, for a zip container (xlsx/ods), when its structure has passed — sizes,
+            compression ratios, member count, workbook directory — and before the long scan of
+            the sheets' XML, so that the caller can start the (fenced) parse alongside the scan.
+            The result still decides: a fatal one means the parse's result must be dropped.
 
     Returns:
         A Preflight. When ``fatal`` is true the file must not be handed to python-calamine.
@@ -226,8 +231,8 @@ def preflight(path: Path, *, limits: Limits = Limits(), data: bytes | None = Non
         size = path.stat().st_size
         with open(path, "rb") as fh:
             data = fh.read(limits.max_file_bytes + 1 if size <= limits.max_file_bytes else 65536)
-        return _Scan(path, data, limits).run(size)
-    return _Scan(path, bytes(data), limits).run(len(data))
+        return _Scan(path, data, limits, ready).run(size)
+    return _Scan(path, bytes(data), limits, ready).run(len(data))
 
 
 def _sniff(head: bytes, suffix: str) -> str:
@@ -249,8 +254,8 @@ def _sniff(head: bytes, suffix: str) -> str:
 class _Scan:
     """The checks for one file; collects problems and formula cells."""
 
-    def __init__(self, path: Path, data: bytes, limits: Limits):
-        self.data, self.lim = data, limits
+    def __init__(self, path: Path, data: bytes, limits: Limits, ready: Callable[[], None] | None = None):
+        self.data, self.lim, self.ready = data, limits, ready
         self.suffix = path.suffix.lower() or "（无）"
         self.format = "unknown"
         self.problems: list[Problem] = []
@@ -328,6 +333,8 @@ class _Scan:
         if self.problems:
             raise _Stop()
         sheets = self.workbook_sheets(zf) if self.format == "xlsx" else {}
+        if self.ready is not None:
+            self.ready()
         for i in infos:  # every entry, so that a duplicated name cannot hide a part
             name, low = i.filename, i.filename.lower()
             if self.format == "ods":

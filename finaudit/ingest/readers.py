@@ -6,6 +6,11 @@ on some hostile files), then parsed by python-calamine (xlsx/xlsm/xls/xlsb/ods) 
 with a memory and time limit (`isolation`), the last line of defence — or by the csv module, within
 the same `Limits`. Files are opened read-only and never written. What cannot be read becomes an `IN`
 finding.
+
+For an xlsx/ods file the fenced parse starts as soon as preflight has passed the container's
+structure (member sizes, compression ratios, the workbook directory), and runs on the other core
+while preflight streams through the sheets' XML; when preflight then finds the file unsafe, the
+parse is killed and its result never looked at. In-process (no fence) the parse waits for preflight.
 """
 
 from __future__ import annotations
@@ -76,27 +81,28 @@ def read_book(path: Path, display: str, *, limits: Limits | None = None,
     sha = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in TEXT_SUFFIXES:
         return _read_csv(data, display, sha, path.stem, limits)
-    check = preflight(path, limits=limits, data=data)
-    book = RawBook(file=display, sha256=sha, format=check.format, formula_cells=check.formula_cells)
-    if check.format == "encrypted-ooxml" or any(p.code == "IN02" for p in check.problems):
-        if password is None:
-            book.findings += [_problem_finding(display, p) for p in check.problems]
+    with _Parse(data, limits) as parse:  # a fatal preflight below leaves it: the parse is killed
+        check = preflight(path, limits=limits, data=data, ready=parse.start)
+        book = RawBook(file=display, sha256=sha, format=check.format, formula_cells=check.formula_cells)
+        if check.format == "encrypted-ooxml" or any(p.code == "IN02" for p in check.problems):
+            if password is None:
+                book.findings += [_problem_finding(display, p) for p in check.problems]
+                return book
+            data = parse.data = _decrypt(data, password)
+            if data is None:
+                book.findings.append(data_quality_finding(
+                    "IN02", f"文件 {display} 已加密，提供的密码无法打开", file=display))
+                return book
+            check = preflight(path, limits=limits, data=data)
+            book.format, book.formula_cells = check.format, check.formula_cells
+        if check.format == "csv":
+            return _read_csv(data, display, sha, path.stem, limits)
+        # IN05 (formulas without a saved value) is reported per cell by the ingest stage, for the
+        # ledger sheets only, where the row and column are known.
+        book.findings += [_problem_finding(display, p) for p in check.problems if p.code != "IN05"]
+        if check.fatal:
             return book
-        data = _decrypt(data, password)
-        if data is None:
-            book.findings.append(data_quality_finding(
-                "IN02", f"文件 {display} 已加密，提供的密码无法打开", file=display))
-            return book
-        check = preflight(path, limits=limits, data=data)
-        book.format, book.formula_cells = check.format, check.formula_cells
-    if check.format == "csv":
-        return _read_csv(data, display, sha, path.stem, limits)
-    # IN05 (formulas without a saved value) is reported per cell by the ingest stage, for the
-    # ledger sheets only, where the row and column are known.
-    book.findings += [_problem_finding(display, p) for p in check.problems if p.code != "IN05"]
-    if check.fatal:
-        return book
-    _read_spreadsheet(book, data, limits)
+        _read_spreadsheet(book, parse)
     return book
 
 
@@ -163,21 +169,64 @@ def _parse_sheet(pc, workbook, meta) -> tuple:
     return (meta.name, hidden, cells, tuple(start), merged, None)
 
 
-def _read_spreadsheet(book: RawBook, data: bytes, limits: Limits) -> None:
-    if limits.parse_in_child and isolation.AVAILABLE:
-        try:
-            parsed = isolation.run_in_child(_parse_workbook, data, limits.max_sheets,
-                                            seconds=limits.max_parse_seconds, memory=limits.max_parse_memory)
-        except isolation.ChildFailed as exc:
-            code, what = {"timeout": ("IN06", f"读取时间超过上限（{exc.detail}），已停止"),
-                          "memory": ("IN06", f"读取所需内存超过上限 {limits.max_parse_memory / 2**30:g} GB"
-                                             f"（{exc.detail}）")}.get(exc.reason, ("IN01", f"读取失败（{exc.detail}）"))
-            book.findings.append(data_quality_finding(
-                code, f"文件 {book.file} {what}；文件可能已损坏或是恶意文件，请在 Excel/WPS 中打开检查后另存重交",
-                file=book.file))
-            return
-    else:
-        parsed = _parse_workbook(data, limits.max_sheets)
+class _Parse:
+    """The fenced parse of a zip workbook, started by preflight (`ready`) once the file's structure
+    has passed, so that calamine parses on one core while preflight scans the sheets on the other.
+    Leaving the block without taking the result (preflight found the file unsafe) kills the parse."""
+
+    def __init__(self, data: bytes, limits: Limits):
+        self.data, self.limits = data, limits
+        self.call: isolation.Call | None = None
+        self.failed: isolation.ChildFailed | None = None
+
+    @property
+    def fenced(self) -> bool:
+        return self.limits.parse_in_child and isolation.AVAILABLE
+
+    def start(self) -> None:
+        limits = self.limits
+        if self.fenced and self.call is None and self.failed is None:
+            try:
+                self.call = isolation.submit(_parse_workbook, self.data, limits.max_sheets,
+                                             seconds=limits.max_parse_seconds, memory=limits.max_parse_memory)
+            except isolation.ChildFailed as exc:
+                self.failed = exc
+
+    def result(self) -> dict:
+        """The parse, as `_parse_workbook` returns it (started now when `start` was not called).
+
+        Raises:
+            isolation.ChildFailed: the fenced parse failed (see `isolation.run_in_child`).
+        """
+        if not self.fenced:
+            return _parse_workbook(self.data, self.limits.max_sheets)
+        self.start()
+        if self.failed is not None:
+            raise self.failed
+        call, self.call = self.call, None
+        return call.result()
+
+    def __enter__(self) -> _Parse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.call is not None:
+            self.call.cancel()
+            self.call = None
+
+
+def _read_spreadsheet(book: RawBook, parse: _Parse) -> None:
+    limits = parse.limits
+    try:
+        parsed = parse.result()
+    except isolation.ChildFailed as exc:
+        code, what = {"timeout": ("IN06", f"读取时间超过上限（{exc.detail}），已停止"),
+                      "memory": ("IN06", f"读取所需内存超过上限 {limits.max_parse_memory / 2**30:g} GB"
+                                         f"（{exc.detail}）")}.get(exc.reason, ("IN01", f"读取失败（{exc.detail}）"))
+        book.findings.append(data_quality_finding(
+            code, f"文件 {book.file} {what}；文件可能已损坏或是恶意文件，请在 Excel/WPS 中打开检查后另存重交",
+            file=book.file))
+        return
     if "error" in parsed:
         book.findings.append(data_quality_finding(
             "IN01", f"文件 {book.file} 无法作为表格读取（{parsed['error']}）", file=book.file))
