@@ -338,3 +338,72 @@ def test_two_row_header_without_merge_information(tmp_path):
     assert report.ledgers[0].header_row == 3
     assert canonical(report) == EXPECTED
     assert quality(report) == []
+
+
+def _classify_row_by_row(grid, header):
+    """The row classifier as first written, one row at a time: the reference for the column-wise one."""
+    from finaudit.ingest.aliases import JOURNAL_KINDS, header_key
+    from finaudit.ingest.ledger import _SIGNATURE_RE, _header_keys, _label_marker
+
+    header_keys = _header_keys(grid, header)
+    text_cols = [header.columns[c] for c in ("summary", "date", "day", "month", "voucher", "voucher_no",
+                                             "account_code", "account_name", "name", "party",
+                                             "counterparty", "asset_id", "contract_no") if c in header.columns]
+    balance_cols = [header.columns[c] for c in ("balance", "cash_balance", "bank_balance") if c in header.columns]
+    out = []
+    for row in range(header.last_row + 1, grid.n_rows):
+        values = grid.row_values(row)
+        filled = [v for v in values if v not in ("", None)]
+        if not filled:
+            continue
+        texts = [v for v in filled if isinstance(v, str) and v.strip()]
+        if len(texts) == len(filled) and len(texts) >= 2:
+            if len({header_key(v) for v in texts} & header_keys) >= max(2, len(header_keys) // 2):
+                out.append((row, "header_repeat"))
+                continue
+        named = [str(values[c]) for c in text_cols if isinstance(values[c], str)]
+        row_type = next((m for m in map(_label_marker, named + [t for t in texts if t not in named]) if m), None)
+        if row_type is None and len(texts) == len(filled) and any(_SIGNATURE_RE.search(t) for t in texts):
+            row_type = "signature"
+        if row_type is None and balance_cols and len(filled) <= len(balance_cols) and header.kind in JOURNAL_KINDS:
+            if not [c for c, v in enumerate(values) if v not in ("", None) and c not in balance_cols]:
+                row_type = "formula_only"
+        out.append((row, row_type or "txn"))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_column_wise_row_classifier_agrees_with_row_by_row(seed):
+    """classify_rows works column by column; on random sheets (markers in any column, repeated
+    headers, signatures, balance-only and blank rows, short rows, offsets) it gives what the
+    row-by-row reading gives."""
+    import random
+
+    from finaudit.ingest.layout import Grid, Header
+    from finaudit.ingest.ledger import classify_rows
+    from finaudit.ingest.readers import RawSheet
+
+    rnd = random.Random(seed)
+    header_labels = ["日期", "凭证号", "摘要", "借方", "贷方", "余额"]
+    cells_pool = ["", None, "  ", "付电费", "本月合计", "过次页", "承前页", "上年结转", "合计", "资产类小计",
+                  "会计：张三", "出纳:李四", "记-3", "摘要", "借方", 12.5, 0, 3, dt.date(2024, 3, 1), True,
+                  "本年累计", "结转下年", "日期"]
+    rows = [["2024年 东村现金日记账"], header_labels]
+    for _ in range(rnd.randint(0, 60)):
+        kind = rnd.random()
+        if kind < 0.1:
+            rows.append(list(header_labels[:rnd.randint(2, 6)]))
+        elif kind < 0.2:
+            rows.append([""] * rnd.randint(0, 6))
+        elif kind < 0.3:
+            rows.append(["", "", "", "", "", rnd.choice([100.0, "", 7])])
+        else:
+            rows.append([rnd.choice(cells_pool) for _ in range(rnd.randint(1, 7))])
+    col0, row0 = rnd.choice([0, 0, 2]), rnd.choice([0, 3])
+    grid = Grid(RawSheet(name="现金日记账", cells=rows, row0=row0, col0=col0))
+    kind = rnd.choice(["cash_journal", "vouchers"])
+    columns = {"date": col0, "voucher": col0 + 1, "summary": col0 + 2, "debit": col0 + 3, "credit": col0 + 4,
+               "balance": col0 + 5}
+    header = Header(first_row=row0 + 1, last_row=row0 + 1, kind=kind, columns=columns,
+                    labels={c: l for c, l in zip(columns.values(), header_labels)})
+    assert classify_rows(grid, header) == _classify_row_by_row(grid, header)

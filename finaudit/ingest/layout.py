@@ -10,7 +10,9 @@ and reads village and fiscal year from the title.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 from finaudit.ingest.aliases import (
     GENERIC_WORDS,
@@ -38,8 +40,10 @@ class Grid:
     def __init__(self, sheet: RawSheet):
         self.sheet = sheet
         self.n_rows = sheet.row0 + len(sheet.cells)
-        self.n_cols = sheet.col0 + max((len(r) for r in sheet.cells), default=0)
+        self.n_cols = sheet.col0 + (len(sheet.columns) if sheet.columns is not None else
+                                    max((len(r) for r in sheet.cells), default=0))
         self._merge_origin: dict[tuple[int, int], tuple[int, int]] = {}
+        self._columns: tuple[int, list] | None = None
         # Merges matter only where a header can be: the rows find_header scans (and the row under a
         # two-row header). A hostile file can declare millions of merges; past that band, or past
         # MAX_HEADER_MERGES of them, they are not expanded, so this stays bounded.
@@ -59,12 +63,37 @@ class Grid:
         i, j = row - self.sheet.row0, col - self.sheet.col0
         if i < 0 or j < 0 or i >= len(self.sheet.cells):
             return ""
+        if self.sheet.columns is not None:
+            return self.sheet.columns[j][i] if j < len(self.sheet.columns) else ""
         cells = self.sheet.cells[i]
         return cells[j] if j < len(cells) else ""
 
     def header_value(self, row: int, col: int) -> object:
         origin = self._merge_origin.get((row, col))
         return self.value(*origin) if origin else self.value(row, col)
+
+    def columns_from(self, row: int) -> list[Sequence[object]]:
+        """The sheet from absolute row ``row`` down, column by column: ``columns_from(r)[c][i]`` is
+        the cell at (r + i, c), "" where the row is short. Cached for the last ``row`` asked (the
+        ledger builder reads the data area this way twice: to classify the rows, then per column)."""
+        if self._columns is not None and self._columns[0] == row:
+            return self._columns[1]
+        sheet = self.sheet
+        above = max(sheet.row0 - row, 0)  # rows above the first one read are blank
+        skip = max(row - sheet.row0, 0)
+        if sheet.columns is not None:
+            n = above + max(len(sheet.cells) - skip, 0)
+            read = [column[skip:] if skip else column for column in sheet.columns]
+        else:
+            rows = sheet.cells[skip:]
+            n = above + len(rows)
+            read = list(zip_longest(*rows, fillvalue="")) if rows else []
+        blank = ("",) * n
+        columns = [blank if not 0 <= c - sheet.col0 < len(read) else
+                   (("",) * above + read[c - sheet.col0] if above else read[c - sheet.col0])
+                   for c in range(self.n_cols)]
+        self._columns = (row, columns)
+        return columns
 
     def row_values(self, row: int) -> list[object]:
         """The whole row, indexable by absolute column (callers must not modify it)."""

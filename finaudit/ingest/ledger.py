@@ -15,8 +15,11 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
+from collections.abc import Sequence
+from itertools import compress, repeat
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from finaudit.charts import CREDIT, chart_for_year, default_side, first_level
@@ -158,15 +161,6 @@ _MARKER_HINT_RE = re.compile("[计结承过转余页额]")
 _TOTAL_RE = re.compile(r"^(合计|总计|小计).{0,4}$|^.{0,8}(合计|总计|小计)$")
 
 
-def _marker(texts: list[str]) -> str | None:
-    """The non-transaction row type a row's labels name ("本月合计" → month_total), or None."""
-    for text in texts:
-        row_type = _label_marker(text)
-        if row_type is not None:
-            return row_type
-    return None
-
-
 @functools.lru_cache(maxsize=4096)  # labels repeat down a sheet (the same 摘要 on many rows)
 def _label_marker(text: str) -> str | None:
     """The row type one label names, or None."""
@@ -191,38 +185,70 @@ def _header_keys(grid: Grid, header: Header) -> set[str]:
     return keys
 
 
+_BLANKS = ("", None)
+_TEXT_COLUMNS = ("summary", "date", "day", "month", "voucher", "voucher_no", "account_code", "account_name",
+                 "name", "party", "counterparty", "asset_id", "contract_no")
+_BALANCE_COLUMNS = ("balance", "cash_balance", "bank_balance")
+
+
 def classify_rows(grid: Grid, header: Header) -> list[tuple[int, str]]:
-    """(absolute row, row_type) for every non-blank row under the header."""
-    header_keys = _header_keys(grid, header)
-    text_cols = [header.columns[c] for c in ("summary", "date", "day", "month", "voucher", "voucher_no",
-                                             "account_code", "account_name", "name", "party",
-                                             "counterparty", "asset_id", "contract_no")
-                 if c in header.columns]
-    balance_cols = [header.columns[c] for c in ("balance", "cash_balance", "bank_balance")
-                    if c in header.columns]
-    out: list[tuple[int, str]] = []
-    for row in range(header.last_row + 1, grid.n_rows):
-        values = grid.row_values(row)
-        filled = [v for v in values if v not in ("", None)]
-        if not filled:
-            continue
-        texts = [v for v in filled if isinstance(v, str) and v.strip()]
-        if len(texts) == len(filled) and len(texts) >= 2:  # only an all-text row can repeat the header
-            keys = {header_key(v) for v in texts}
-            if len(keys & header_keys) >= max(2, len(header_keys) // 2):
-                out.append((row, "header_repeat"))
+    """(absolute row, row_type) for every non-blank row under the header.
+
+    A row is, in this order: a repeated header (an all-text row sharing at least half the header's
+    labels); a marker row when one of its labels names one ("本月合计", "过次页", … — the named text
+    columns are asked first, then the other cells left to right); a signature row (all text, one
+    label like "会计：")；a balance-only row (journals: values only in the balance columns); else a
+    transaction. Worked column by column — a label is matched once per distinct value, and only the
+    rare all-text rows are looked at one by one.
+    """
+    start = header.last_row + 1
+    columns = grid.columns_from(start)
+    n = max(grid.n_rows - start, 0)
+    if not n:
+        return []
+    filled = np.zeros(n, dtype=np.int32)
+    texts = np.zeros(n, dtype=np.int32)
+    balance_cols = [header.columns[c] for c in _BALANCE_COLUMNS if c in header.columns]
+    outside = np.zeros(n, dtype=np.int32)  # filled cells outside the balance columns
+    markers: dict[int, list] = {}
+    for c, column in enumerate(columns):
+        try:
+            if column[0] == "" and len(set(column)) == 1:  # an empty column (or padding)
                 continue
-        named = [str(values[c]) for c in text_cols if isinstance(values[c], str)]
-        row_type = _marker(named + [t for t in texts if t not in named])
-        if row_type is None and len(texts) == len(filled) and any(_SIGNATURE_RE.search(t) for t in texts):
-            row_type = "signature"
-        if row_type is None and balance_cols and len(filled) <= len(balance_cols) \
-                and header.kind in JOURNAL_KINDS:
-            others = [c for c, v in enumerate(values) if v not in ("", None) and c not in balance_cols]
-            if not others:
-                row_type = "formula_only"
-        out.append((row, row_type or TXN))
-    return out
+        except TypeError:  # an unhashable cell: look at every cell
+            pass
+        is_filled = ~np.fromiter(map(_BLANKS.__contains__, column), dtype=bool, count=n)
+        filled += is_filled
+        if c not in balance_cols:
+            outside += is_filled
+        is_str = np.fromiter(map(isinstance, column, repeat(str)), dtype=bool, count=n)
+        if not is_str.any():
+            continue
+        at = np.flatnonzero(is_str)
+        codes, labels = pd.factorize(np.array(list(compress(column, is_str)), dtype=object))
+        texts[at] += np.array([v.strip() != "" for v in labels], dtype=np.int32)[codes]
+        found = np.array([_label_marker(v) for v in labels], dtype=object)[codes]
+        if (named := np.flatnonzero(found != None)).size:  # noqa: E711 - elementwise
+            markers[c] = dict(zip(at[named].tolist(), found[named].tolist()))
+    order = [header.columns[c] for c in _TEXT_COLUMNS if c in header.columns]
+    order += [c for c in range(len(columns)) if c not in order]
+    row_type: list = [None] * n
+    for c in reversed(order):  # the first column in `order` with a marker wins
+        for i, m in markers.get(c, {}).items():
+            row_type[i] = m
+    all_text = (texts == filled) & (filled > 0)
+    header_keys = _header_keys(grid, header)
+    for i in np.flatnonzero(all_text).tolist():
+        labels = [v for v in grid.row_values(start + i) if isinstance(v, str) and v.strip()]
+        if len(labels) >= 2 and len({header_key(v) for v in labels} & header_keys) >= max(2, len(header_keys) // 2):
+            row_type[i] = "header_repeat"
+        elif row_type[i] is None and any(_SIGNATURE_RE.search(t) for t in labels):
+            row_type[i] = "signature"
+    if balance_cols and header.kind in JOURNAL_KINDS:
+        for i in np.flatnonzero((outside == 0) & (filled > 0)).tolist():
+            if row_type[i] is None:
+                row_type[i] = "formula_only"
+    return [(start + i, row_type[i] or TXN) for i in np.flatnonzero(filled > 0).tolist()]
 
 
 def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: str | None,
@@ -241,9 +267,11 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
             code, exc.reason, file=file, sheet=sheet,
             row=rows[index][0] + 1, column=letters[name], village=village, key=name))
 
-    row_cells = [grid.row_values(r) for r, _ in rows]
+    columns, start = grid.columns_from(header.last_row + 1), header.last_row + 1
+    take = [r - start for r, _ in rows]
     for name, col in header.columns.items():
-        raw = [cells[col] for cells in row_cells]
+        column = columns[col]
+        raw = [column[i] for i in take]
         if name in MONEY_COLUMNS:
             data[name] = _parse_column(raw, checked, parse_amount, lambda i, e, n=name: cell_error(n, i, e, "SC02"))
         elif name in NUMBER_COLUMNS:
@@ -290,22 +318,43 @@ def _text_or_none(value: object) -> str | None:
     return normalise_text(value) or None
 
 
-def _map_distinct(normalise, raw: list) -> list:
+def _map_distinct(normalise, raw: Sequence) -> list:
     """`[normalise(v) for v in raw]`, computing each distinct cell value once: a column repeats
-    the same 摘要, 对方科目 and 借或贷 thousands of times. Keyed by (type, value) so that True, 1
-    and 1.0 (equal in Python, different cells) stay apart."""
+    the same 摘要, 对方科目 and 借或贷 thousands of times."""
+    codes, values = _distinct(raw)
+    return np.array([normalise(v) for v in values] or [None], dtype=object)[codes].tolist()
+
+
+# Cell types pandas' hash table tells apart as Python does; of the numbers, True == 1 == 1.0 there.
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), _dt.date, _dt.datetime, _dt.time, _dt.timedelta})
+_NUMBER_TYPES = frozenset({int, float, bool})
+
+
+def _distinct(raw: Sequence) -> tuple[np.ndarray, list]:
+    """A column's distinct cell values and, for each cell, the index of its value among them.
+
+    Keyed by (type, value), so that True, 1 and 1.0 (equal in Python, different cells) and None and
+    NaN stay apart: pandas' factorize (hashing in C) when the column's types cannot collide, else a
+    dict. An unhashable cell (no reader makes one) is its own value."""
+    types = set(map(type, raw))
+    if types <= _PLAIN_TYPES and len(types & _NUMBER_TYPES) <= 1 and not {float, type(None)} <= types:
+        codes, uniques = pd.factorize(np.array(raw, dtype=object), use_na_sentinel=False)
+        return codes, list(uniques)
     seen: dict = {}
-    out = []
-    for value in raw:
-        key = (type(value), value)
+    values: list = []
+    codes = np.empty(len(raw), dtype=np.intp)
+    for i, value in enumerate(raw):
         try:
-            out.append(seen[key])
-        except KeyError:
-            seen[key] = result = normalise(value)
-            out.append(result)
-        except TypeError:  # an unhashable cell value: no memo
-            out.append(normalise(value))
-    return out
+            key = (type(value), value)
+            code = seen.get(key)
+            if code is None:
+                code = seen[key] = len(values)
+                values.append(value)
+        except TypeError:
+            code = len(values)
+            values.append(value)
+        codes[i] = code
+    return codes, values
 
 
 def _parse_number(value: object) -> int | float | None:
