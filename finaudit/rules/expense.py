@@ -324,6 +324,8 @@ class IouPayment(Rule):
         attachments = (vouchers["attachments"].transform("first") if "attachments" in txn
                        else pd.Series(pd.NA, index=txn.index))
         rows = rows.assign(_words=words, _first=first_line[rows.index], _count=attachments[rows.index])
+        flagged = words.map(bool).astype(bool) | rows["_count"].eq(0).fillna(False).astype(bool)
+        rows = rows[rows["_first"].isin(rows.loc[flagged, "_first"])]  # only vouchers with something to say
         for _, lines in rows.groupby(["_first"], sort=False):
             found = list(dict.fromkeys(w for hits in lines["_words"] for w in hits))
             count = lines["_count"].iloc[0]
