@@ -312,42 +312,62 @@ def _accounts_and_transfers(txn: pd.DataFrame, vouchers: bool) -> tuple[pd.Serie
     return account, skip
 
 
-def _group_stats(y: pd.Series, key: pd.Series) -> pd.DataFrame:
-    """Per row: size, median and MAD of the group `key` it belongs to (NaN where key is NA)."""
-    known = key.notna()
-    out = pd.DataFrame({"size": np.nan, "median": np.nan, "mad": np.nan}, index=y.index)
-    if known.any():
-        grouped = y[known].groupby(key[known])
-        median = grouped.transform("median")
-        out.loc[known, "size"] = grouped.transform("size")
-        out.loc[known, "median"] = median
-        out.loc[known, "mad"] = (y[known] - median).abs().groupby(key[known]).transform("median")
-    return out
+def _medians(values: np.ndarray, codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per group 0..n-1 of ``codes`` (−1: no group): the median of ``values`` (NaN for an empty
+    group; the mean of the two middle values when the count is even, as pandas computes it) and the
+    count. One sort for all groups, instead of a groupby per call."""
+    keep = codes >= 0
+    codes, values = codes[keep], values[keep]
+    order = np.lexsort((values, codes))
+    ordered = values[order]
+    counts = np.bincount(codes, minlength=n)
+    starts = np.cumsum(counts) - counts
+    median = np.full(n, np.nan)
+    has = counts > 0
+    low, high = (starts + (counts - 1) // 2)[has], (starts + counts // 2)[has]
+    median[has] = (ordered[high] + ordered[low]) / 2
+    return median, counts
 
 
-def _mixed_stats(y: pd.Series, family: pd.Series, purpose: pd.Series) -> pd.DataFrame:
+def _group_stats(y: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: size, median and MAD of the group it belongs to (NaN where its code is −1)."""
+    n = int(codes.max()) + 1 if codes.size else 0
+    median, counts = _medians(y, codes, n)
+    known = codes >= 0
+    row_median = np.where(known, median[np.where(known, codes, 0)] if n else np.nan, np.nan)
+    mad, _ = _medians(np.abs(y - row_median), codes, n)
+    size = np.where(known, counts[np.where(known, codes, 0)] if n else np.nan, np.nan).astype(float)
+    row_mad = np.where(known, mad[np.where(known, codes, 0)] if n else np.nan, np.nan)
+    return size, row_median, row_mad
+
+
+def _mixed_stats(y: np.ndarray, family: np.ndarray, purpose: np.ndarray) -> tuple[np.ndarray, ...]:
     """Per row: size of its population (a counterparty or a purpose family, which may hold several
     purposes), and the population's usual amount and spread with each purpose counted once (by its
     median). Purposes differ in size by nature (a shop rent and a factory rent; the township's
     quarterly running costs and its one-off project grant): the usual amount is the median purpose
     and the spread is at least the spread between purposes, so one purpose paid eighty times does
-    not make a different purpose of the same population look unusual."""
-    out = _group_stats(y, family)
-    known = family.notna()
+    not make a different purpose of the same population look unusual.
+
+    ``family`` and ``purpose`` are group codes (−1: none; a row without a purpose has its own "")."""
+    size, median, mad = _group_stats(y, family)
+    known = family >= 0
     if not known.any():
-        return out
-    frame = pd.DataFrame({"family": family[known], "purpose": purpose[known].fillna(""), "y": y[known]})
-    typical = frame.groupby(["family", "purpose"], sort=False)["y"].median().reset_index()
-    between = _group_stats(typical["y"], typical["family"])
-    between["family"] = typical["family"]
-    between = between.drop_duplicates("family").set_index("family")
+        return size, median, mad
+    n_families = int(family.max()) + 1
+    pair = np.where(known, family.astype(np.int64) * (int(purpose.max()) + 1) + purpose, -1)
+    pairs, pair_code = np.unique(pair[known], return_inverse=True)
+    typical, _ = _medians(y[known], pair_code, len(pairs))
+    pair_family = (pairs // (int(purpose.max()) + 1)).astype(np.intp)
+    centre_of, _ = _medians(typical, pair_family, n_families)
+    spread_of, _ = _medians(np.abs(typical - centre_of[pair_family]), pair_family, n_families)
     rows = family[known]
-    centre = between["median"].reindex(rows).to_numpy()
-    spread = between["mad"].reindex(rows).to_numpy()
-    within = (y[known] - centre).abs().groupby(rows).transform("median").to_numpy()
-    out.loc[known, "median"] = centre
-    out.loc[known, "mad"] = np.maximum(spread, within)
-    return out
+    centre = centre_of[rows]
+    within_of, _ = _medians(np.abs(y[known] - centre), rows, n_families)
+    median, mad = median.copy(), mad.copy()
+    median[known] = centre
+    mad[known] = np.maximum(spread_of[rows], within_of[rows])
+    return size, median, mad
 
 
 def population_keys(purpose: pd.Series, account: pd.Series | None,
@@ -378,25 +398,28 @@ def robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min
     """
     if isinstance(keys, pd.Series):
         keys = {"purpose": keys}
-    x = amount.astype("float64")
-    y = np.log(x)
-    out = pd.DataFrame({"level": pd.Series(pd.NA, index=x.index, dtype="string"),
-                        "key": pd.Series(pd.NA, index=x.index, dtype="string"),
-                        "size": np.nan, "median": np.nan, "mad": np.nan}, index=x.index)
-    for level, key in keys.items():
-        key = key.reindex(x.index)
-        if level in ("counterparty", "family") and "purpose" in keys:
-            stats = _mixed_stats(y, key, keys["purpose"].reindex(x.index))
+    index = amount.index
+    y = np.log(amount.astype("float64").to_numpy())
+    n = len(y)
+    level = np.full(n, None, dtype=object)
+    key_of = np.full(n, None, dtype=object)
+    size, median, mad = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    coded = {name: pd.factorize(key.reindex(index)) for name, key in keys.items()}
+    for name, (codes, uniques) in coded.items():
+        if name in ("counterparty", "family") and "purpose" in keys:
+            purpose, _ = pd.factorize(keys["purpose"].reindex(index).fillna(""))
+            stats = _mixed_stats(y, codes, purpose)
         else:
-            stats = _group_stats(y, key)
-        take = out["level"].isna() & (stats["size"] >= min_group)
+            stats = _group_stats(y, codes)
+        take = (level == None) & (stats[0] >= min_group)  # noqa: E711 - elementwise
         if take.any():
-            out.loc[take, ["size", "median", "mad"]] = stats.loc[take, ["size", "median", "mad"]]
-            out.loc[take, "level"] = level
-            out.loc[take, "key"] = key[take]
-    out["scale"] = np.maximum(out["mad"], min_spread)
-    out["z"] = 0.6745 * (y - out["median"]) / out["scale"]
-    return out
+            size[take], median[take], mad[take] = stats[0][take], stats[1][take], stats[2][take]
+            level[take] = name
+            key_of[take] = np.asarray(uniques, dtype=object)[codes[take]]
+    scale = np.maximum(mad, min_spread)
+    return pd.DataFrame({"level": pd.array(level, dtype="string"), "key": pd.array(key_of, dtype="string"),
+                         "size": size, "median": median, "mad": mad, "scale": scale,
+                         "z": 0.6745 * (y - median) / scale}, index=index)
 
 
 class Outlier(Rule):
