@@ -217,6 +217,7 @@ _NUMBERS = re.compile(r"\d+(?:\.\d+)?\s*(?:万元|元|亩|人|户|份|张|次|�
 _PUNCT = re.compile(r"[\W_]+")
 _MONEY_ACCOUNT = re.compile(r"^(?:10[12]|现金|库存现金|银行存款)")
 _TRANSFER = re.compile(r"提现|取现|提取现金|提(?:取)?备用金|存现|现金存行|存入银行|送存|现金缴存|缴存现金|现金解行|转存")
+_CASH_OR_BANK = re.compile(r"现金|银行存款")
 _CLOSING = re.compile(r"结转|计提|折旧|摊销")  # period-end and non-cash entries: no "usual amount"
 
 #: Purpose families: "what was this money for", first match wins. Used only together with the
@@ -285,30 +286,41 @@ def purpose_family(purpose: pd.Series) -> pd.Series:
     return pd.Series([family(t) for t in purpose], index=purpose.index, dtype="string")
 
 
+@per_distinct
 def _account_key(values: pd.Series) -> pd.Series:
     text = values.astype("string").str.replace(r"\s+", "", regex=True)
     return text.mask(text == "")
 
 
+@per_distinct
+def _contains(values: pd.Series, pattern: re.Pattern) -> pd.Series:
+    return values.astype("string").fillna("").str.contains(pattern)
+
+
+@per_distinct
+def _starts(values: pd.Series, pattern: re.Pattern) -> pd.Series:
+    return values.astype("string").fillna("").str.match(pattern)
+
+
 def _accounts_and_transfers(txn: pd.DataFrame, vouchers: bool) -> tuple[pd.Series | None, pd.Series]:
     """The account key of each row (None when the sheet has no account column) and the rows that
     are not compared: money accounts and cash↔bank transfers; period-end 结转 lines of voucher lists."""
-    summary = txn["summary"].astype("string").fillna("") if "summary" in txn else None
+    summary = txn["summary"] if "summary" in txn else None
     skip = pd.Series(False, index=txn.index)
     if vouchers:
         account = _account_key(txn["account_code"]) if "account_code" in txn else None
         if (account is None or account.isna().all()) and "account_name" in txn:
             account = _account_key(txn["account_name"])
         if "account_name" in txn:
-            skip |= txn["account_name"].astype("string").fillna("").str.contains(r"现金|银行存款")
+            skip |= _contains(txn["account_name"], _CASH_OR_BANK)
         if summary is not None:
-            skip |= summary.str.contains(_CLOSING)
+            skip |= _contains(summary, _CLOSING)
     else:
         account = _account_key(txn["counter_account"]) if "counter_account" in txn else None
         if summary is not None:
-            skip |= summary.str.contains(_TRANSFER)
+            skip |= _contains(summary, _TRANSFER)
     if account is not None:
-        skip |= account.fillna("").str.match(_MONEY_ACCOUNT)
+        skip |= _starts(account, _MONEY_ACCOUNT)
     return account, skip
 
 
