@@ -438,12 +438,35 @@ def tune_gc() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
+def _exit_now(code: int) -> None:
+    """End the process without tearing its heap down object by object (0.2 s after auditing a
+    100,000-row journal, docs/performance.md): the output is flushed, other threads are joined and
+    the atexit handlers run (the parse worker, process pools, temporary files) as at a normal exit;
+    only the freeing of memory the operating system takes back anyway is skipped."""
+    import atexit
+    import os
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken pipe: nothing more can be said there
+            pass
+    os._exit(code)
+
+
 def main() -> None:
     """Console-script entry: run the app; an unexpected error is exit 2 with a one-line message."""
     tune_gc()
     try:
         app()
-    except SystemExit:
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            _exit_now(exc.code or 0)
         raise
     except KeyboardInterrupt:
         typer.echo("finaudit: 已中断", err=True)
