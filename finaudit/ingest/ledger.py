@@ -16,8 +16,9 @@ import datetime as _dt
 import functools
 import re
 from collections.abc import Sequence
-from itertools import compress, repeat
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import is_
 
 import numpy as np
 import pandas as pd
@@ -225,9 +226,9 @@ def classify_rows(grid: Grid, header: Header) -> list[tuple[int, str]]:
         if not is_str.any():
             continue
         at = np.flatnonzero(is_str)
-        codes, labels = pd.factorize(np.array(list(compress(column, is_str)), dtype=object))
+        codes, labels = pd.factorize(_objects(list(compress(column, is_str))))
         texts[at] += np.array([v.strip() != "" for v in labels], dtype=np.int32)[codes]
-        found = np.array([_label_marker(v) for v in labels], dtype=object)[codes]
+        found = _objects([_label_marker(v) for v in labels])[codes]
         if (named := np.flatnonzero(found != None)).size:  # noqa: E711 - elementwise
             markers[c] = dict(zip(at[named].tolist(), found[named].tolist()))
     order = [header.columns[c] for c in _TEXT_COLUMNS if c in header.columns]
@@ -284,20 +285,22 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
             data[name] = _map_distinct(_text_or_none, raw)
 
     frame = pd.DataFrame(data)
-    date_blank = pd.Series([_blank(v) for v in frame["date"]] if "date" in frame else [True] * len(rows),
-                           index=frame.index)
+    date_blank = pd.Series(_map_distinct(_blank, data["date"]) if "date" in data else [True] * len(rows),
+                           index=frame.index, dtype=bool)
     date_issue = [None] * len(rows)
     for name in DATE_COLUMNS & header.columns.keys():
-        parsed = []
-        for i, value in enumerate(frame[name]):
-            try:
-                parsed.append(parse_date(value, year=year) if dated[i] and not _blank(value) else None)
-            except CellParseError as exc:
-                parsed.append(None)
-                if exc.impossible_date and name == "date":
-                    date_issue[i] = exc.reason
-                else:
-                    cell_error(name, i, exc, "SC03")
+        # each distinct cell read once (a year has 365 days); the problems reported per row
+        codes, values = _distinct(data[name])
+        read = [_read_date(v, year) for v in values]
+        parsed = _objects([day for day, _ in read] or [None])[codes]
+        parsed[~np.asarray(dated, dtype=bool)] = None
+        failed = np.array([exc is not None for _, exc in read] or [False])[codes] & np.asarray(dated, dtype=bool)
+        for i in np.flatnonzero(failed).tolist():
+            exc = read[codes[i]][1]
+            if exc.impossible_date and name == "date":
+                date_issue[i] = exc.reason
+            else:
+                cell_error(name, i, exc, "SC03")
         frame[name] = pd.to_datetime(pd.Series(parsed, dtype=object), errors="coerce")
     if "date" not in header.columns and "day" in header.columns:
         frame["date"], letters["date"] = _split_dates(frame, year, dated, date_issue, cell_error), letters["day"]
@@ -322,7 +325,12 @@ def _map_distinct(normalise, raw: Sequence) -> list:
     """`[normalise(v) for v in raw]`, computing each distinct cell value once: a column repeats
     the same 摘要, 对方科目 and 借或贷 thousands of times."""
     codes, values = _distinct(raw)
-    return np.array([normalise(v) for v in values] or [None], dtype=object)[codes].tolist()
+    return _objects([normalise(v) for v in values] or [None])[codes].tolist()
+
+
+def _objects(values: Sequence) -> np.ndarray:
+    """A 1-d object array of the values as they are (np.array would look into each one)."""
+    return np.fromiter(values, dtype=object, count=len(values))
 
 
 # Cell types pandas' hash table tells apart as Python does; of the numbers, True == 1 == 1.0 there.
@@ -338,7 +346,7 @@ def _distinct(raw: Sequence) -> tuple[np.ndarray, list]:
     dict. An unhashable cell (no reader makes one) is its own value."""
     types = set(map(type, raw))
     if types <= _PLAIN_TYPES and len(types & _NUMBER_TYPES) <= 1 and not {float, type(None)} <= types:
-        codes, uniques = pd.factorize(np.array(raw, dtype=object), use_na_sentinel=False)
+        codes, uniques = pd.factorize(_objects(raw), use_na_sentinel=False)
         return codes, list(uniques)
     seen: dict = {}
     values: list = []
@@ -372,27 +380,44 @@ def _parse_number(value: object) -> int | float | None:
     return int(number) if number.is_integer() else number
 
 
-def _parse_column(raw: list, checked: list[bool], parser, on_error) -> list:
-    out = []
-    for i, value in enumerate(raw):
-        if not checked[i] or value == "" or value is None:
-            out.append(None)
+def _parse_column(raw: Sequence, checked: list[bool], parser, on_error) -> list:
+    """``parser`` over the cells of the checked rows (blank cells are None); a cell it cannot read
+    is None and goes to ``on_error(i, exc)``, in row order. Amount columns take the common case —
+    a float that is a whole number of 分 — for all cells at once; the rest go one by one."""
+    n = len(raw)
+    out = np.full(n, None, dtype=object)
+    todo = np.asarray(checked, dtype=bool)
+    if parser is parse_amount and n:
+        floats = np.fromiter(map(is_, map(type, raw), repeat(float)), dtype=bool, count=n) & todo
+        if floats.any():
+            values = np.fromiter(compress(raw, floats), dtype=np.float64)
+            scaled = values * 100
+            fen = np.round(scaled)  # half to even, as round()
+            fast = (np.abs(values) < 1e11) & (np.abs(scaled - fen) < 1e-6)  # else the exact way
+            at = np.flatnonzero(floats)[fast]
+            out[at] = fen[fast].astype(np.int64)
+            todo[at] = False
+    for i in np.flatnonzero(todo).tolist():
+        value = raw[i]
+        if value == "" or value is None:
             continue
-        if type(value) is int:  # fast paths: most cells of exported books are plain numbers
-            out.append(value * 100 if parser is parse_amount else value)
+        if type(value) is int:  # most cells of exported books are plain numbers
+            out[i] = value * 100 if parser is parse_amount else value
             continue
-        if type(value) is float and parser is parse_amount and abs(value) < 1e11:
-            scaled = value * 100
-            fen = round(scaled)
-            if abs(scaled - fen) < 1e-6:  # a whole number of 分; anything else goes the exact way
-                out.append(fen)
-                continue
         try:
-            out.append(parser(value))
+            out[i] = parser(value)
         except CellParseError as exc:
-            out.append(None)
             on_error(i, exc)
-    return out
+    return out.tolist()
+
+
+def _read_date(value: object, year: int | None) -> tuple[_dt.date | None, CellParseError | None]:
+    if _blank(value):
+        return None, None
+    try:
+        return parse_date(value, year=year), None
+    except CellParseError as exc:
+        return None, exc
 
 
 def _blank(value: object) -> bool:
