@@ -407,3 +407,38 @@ def test_column_wise_row_classifier_agrees_with_row_by_row(seed):
     header = Header(first_row=row0 + 1, last_row=row0 + 1, kind=kind, columns=columns,
                     labels={c: l for c, l in zip(columns.values(), header_labels)})
     assert classify_rows(grid, header) == _classify_row_by_row(grid, header)
+
+
+def test_amount_column_at_once_agrees_with_cell_by_cell():
+    """Whole-分 floats are converted for a column at once; every cell must come out as
+    parse_amount reads it alone, with the same problems at the same rows."""
+    import math
+    import random
+
+    from finaudit.ingest.ledger import _parse_column
+    from finaudit.ingest.values import CellParseError, parse_amount
+
+    rnd = random.Random(5)
+    cells = [rnd.choice([round(rnd.uniform(-5e4, 5e4), 2), rnd.uniform(0, 100), 0.005, 2.675, -0.125, 1e11,
+                         99999999999.99, float("nan"), float("inf"), 12, -3, True, "", None, "1,234.50", "壹佰",
+                         "（12.5）", dt.date(2024, 1, 1), 0.1 + 0.2, 1e-7])
+             for _ in range(3000)]
+    checked = [rnd.random() < 0.9 for _ in cells]
+    errors = []
+    got = _parse_column(cells, checked, parse_amount, lambda i, exc: errors.append((i, exc.reason)))
+    want, want_errors = [], []
+    for i, (value, check) in enumerate(zip(cells, checked)):
+        if not check or value == "" or value is None:
+            want.append(None)
+            continue
+        if type(value) is int:
+            want.append(value * 100)
+            continue
+        try:
+            want.append(parse_amount(value))
+        except CellParseError as exc:
+            want.append(None)
+            want_errors.append((i, exc.reason))
+    assert got == want and errors == want_errors
+    assert all(type(v) is int for v in got if v is not None)
+    assert any(isinstance(c, float) and math.isnan(c) for c in cells) and want_errors

@@ -391,9 +391,10 @@ def _parse_column(raw: Sequence, checked: list[bool], parser, on_error) -> list:
         floats = np.fromiter(map(is_, map(type, raw), repeat(float)), dtype=bool, count=n) & todo
         if floats.any():
             values = np.fromiter(compress(raw, floats), dtype=np.float64)
-            scaled = values * 100
-            fen = np.round(scaled)  # half to even, as round()
-            fast = (np.abs(values) < 1e11) & (np.abs(scaled - fen) < 1e-6)  # else the exact way
+            with np.errstate(invalid="ignore"):  # NaN and inf cells: left to parse_amount
+                scaled = values * 100
+                fen = np.round(scaled)  # half to even, as round()
+                fast = (np.abs(values) < 1e11) & (np.abs(scaled - fen) < 1e-6)  # else the exact way
             at = np.flatnonzero(floats)[fast]
             out[at] = fen[fast].astype(np.int64)
             todo[at] = False
