@@ -380,12 +380,13 @@ class SplitPayment(Rule):
     @staticmethod
     def _finding(ledger, ctx, cluster: pd.DataFrame, threshold: int, label: str, purpose_word: str,
                  window: int) -> Finding:
-        first = cluster.iloc[0]
-        total = int(cluster["amount"].sum())
-        amounts = [int(a) for a in cluster["amount"]]
+        first = {name: cluster[name].iat[0] for name in ("row", "party", "summary", "voucher", "key")}
+        amounts = cluster["amount"].tolist()
+        total = sum(amounts)
         rows = [int(r) for rows in cluster["rows"] for r in rows]
-        start, end = cluster["day"].iloc[0], cluster["day"].iloc[-1]
-        period = _iso(start) if start == end else f"{_iso(start)} 至 {_iso(end)}"
+        dates = cluster["day"].to_numpy("datetime64[D]").astype(str).tolist()  # "2024-03-05"
+        start = cluster["day"].iat[0]
+        period = dates[0] if dates[0] == dates[-1] else f"{dates[0]} 至 {dates[-1]}"
         how = "现金支付" if label == "现金支付上限" else "支付"
         whom = (f"向“{first['party']}”{how}" if first["party"]
                 else f"以相近事由（“{first['summary']}”）{how}")
@@ -395,8 +396,7 @@ class SplitPayment(Rule):
         return ctx.finding(
             ledger, message, row=int(first["row"]), column="credit", voucher=first["voucher"],
             date=start, amount=total, key=label,
-            evidence={"rows": rows, "amounts": [fen_to_str(a) for a in amounts],
-                      "dates": [_iso(d) for d in cluster["day"]],
+            evidence={"rows": rows, "amounts": [fen_to_str(a) for a in amounts], "dates": dates,
                       "vouchers": [v for v in cluster["voucher"] if v], "total": fen_to_str(total),
                       "threshold": fen_to_str(threshold), "threshold_name": label,
                       "group": first["key"], "window_days": window})
