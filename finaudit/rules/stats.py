@@ -417,9 +417,11 @@ def robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min
     key_of = np.full(n, None, dtype=object)
     size, median, mad = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     coded = {name: pd.factorize(key.reindex(index)) for name, key in keys.items()}
+    purpose = None
     for name, (codes, uniques) in coded.items():
         if name in ("counterparty", "family") and "purpose" in keys:
-            purpose, _ = pd.factorize(keys["purpose"].reindex(index).fillna(""))
+            if purpose is None:  # each purpose, a row without one included, as its own group
+                purpose, _ = pd.factorize(keys["purpose"].reindex(index).fillna(""))
             stats = _mixed_stats(y, codes, purpose)
         else:
             stats = _group_stats(y, codes)
