@@ -46,6 +46,7 @@ _CASH_ACCOUNT_RE = re.compile(r"^\s*101|现金")
 
 
 @per_distinct
+@per_distinct
 def _contains_any(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
     if not words:
         return pd.Series(False, index=text.index)
