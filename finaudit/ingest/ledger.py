@@ -211,7 +211,7 @@ def classify_rows(grid: Grid, header: Header) -> list[tuple[int, str]]:
     texts = np.zeros(n, dtype=np.int32)
     balance_cols = [header.columns[c] for c in _BALANCE_COLUMNS if c in header.columns]
     outside = np.zeros(n, dtype=np.int32)  # filled cells outside the balance columns
-    markers: dict[int, list] = {}
+    markers: dict[int, dict[int, str]] = {}  # column → {row index: marker}
     for c, column in enumerate(columns):
         try:
             if column[0] == "" and len(set(column)) == 1:  # an empty column (or padding)
