@@ -427,17 +427,22 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
         lines["party"] != "", ("用途:" + purpose).where(purpose != ""))
     lines = lines[lines["key"].notna()]
     voucher = lines["voucher"].where(lines["voucher"].notna(), "#" + lines["row"].astype(str))
-    grouped = lines.assign(_voucher=voucher).groupby(["key", "day", "_voucher"], sort=False)
-    payments = grouped.agg(row=("row", "first"), lines=("row", "size"), amount=("amount", "sum"),
-                           cash=("cash", "all"), summary=("summary", "first"),
-                           party=("party", "first"), voucher=("voucher", "first")).reset_index()
+    lines = lines.assign(_voucher=voucher)
+    # One payment per (payee, day, voucher): its first line's row, summary, party and voucher (groups
+    # numbered in order of appearance), the lines' total, and cash when every line is cash.
+    group_id = lines.groupby(["key", "day", "_voucher"], sort=False).ngroup().to_numpy()
+    n_groups = int(group_id.max()) + 1
+    payments = lines[~pd.Series(group_id).duplicated().to_numpy()].reset_index(drop=True)
+    amount = np.zeros(n_groups, dtype=np.int64)
+    np.add.at(amount, group_id, lines["amount"].to_numpy(dtype=np.int64))
+    payments["amount"] = amount
+    payments["cash"] = np.bincount(group_id, weights=~lines["cash"].to_numpy(dtype=bool), minlength=n_groups) == 0
     # Row lists only where a payment has several lines (building a list per group is slow).
     payments["rows"] = [[row] for row in payments["row"]]
-    group_id = grouped.ngroup()
-    several = group_id.isin(np.flatnonzero(payments["lines"].to_numpy() > 1))
+    count = np.bincount(group_id, minlength=n_groups)
+    several = np.isin(group_id, np.flatnonzero(count > 1))
     for gid, rows in lines["row"][several].groupby(group_id[several]):
         payments.at[gid, "rows"] = rows.tolist()
-    payments = payments.drop(columns="lines")
     payments["voucher"] = payments["voucher"].where(payments["voucher"].notna(), None)
     return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True)
 
