@@ -392,7 +392,7 @@ def test_realistic_clean_year_is_quiet(xlsx):
 # --- robust_groups against the pandas groupby it replaced -----------------------------------------
 
 def _ref_group_stats(y: pd.Series, key: pd.Series) -> pd.DataFrame:
-    """Per row: size, median and MAD of the group `key` it belongs to (NaN where key is NA)."""
+    """As in finaudit.rules.stats before the numpy rewrite (the reference)."""
     known = key.notna()
     out = pd.DataFrame({"size": np.nan, "median": np.nan, "mad": np.nan}, index=y.index)
     if known.any():
@@ -405,12 +405,7 @@ def _ref_group_stats(y: pd.Series, key: pd.Series) -> pd.DataFrame:
 
 
 def _ref_mixed_stats(y: pd.Series, family: pd.Series, purpose: pd.Series) -> pd.DataFrame:
-    """Per row: size of its population (a counterparty or a purpose family, which may hold several
-    purposes), and the population's usual amount and spread with each purpose counted once (by its
-    median). Purposes differ in size by nature (a shop rent and a factory rent; the township's
-    quarterly running costs and its one-off project grant): the usual amount is the median purpose
-    and the spread is at least the spread between purposes, so one purpose paid eighty times does
-    not make a different purpose of the same population look unusual."""
+    """As in finaudit.rules.stats before the numpy rewrite (the reference)."""
     out = _ref_group_stats(y, family)
     known = family.notna()
     if not known.any():
@@ -430,17 +425,8 @@ def _ref_mixed_stats(y: pd.Series, family: pd.Series, purpose: pd.Series) -> pd.
 
 
 def _ref_robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min_group: int,
-                  min_spread: float) -> pd.DataFrame:
-    """Each amount's population and robust z on log amounts (columns level, key, size, median, mad,
-    scale, z; median, mad and scale are in ln(分)).
-
-    `keys` maps population names to the key of each row, tried in order (a Series alone is one
-    population, "purpose"); a row is compared with the first population it belongs to that holds
-    ≥ min_group amounts, and with none — z NaN — when none does: a small population is skipped,
-    never widened. z = 0.6745·(ln x − median ln)/max(MAD ln, min_spread). In the "family" population
-    and "counterparty" populations (when a "purpose" population is given too) each purpose is
-    counted once: see _mixed_stats.
-    """
+                       min_spread: float) -> pd.DataFrame:
+    """As in finaudit.rules.stats before the numpy rewrite (the reference)."""
     if isinstance(keys, pd.Series):
         keys = {"purpose": keys}
     x = amount.astype("float64")
