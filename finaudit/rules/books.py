@@ -105,6 +105,11 @@ def _codes(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"code": code, "key": key, "first": first}, index=frame.index)
 
 
+def _account_codes(ledger) -> pd.DataFrame:
+    """`_codes` of the ledger's frame, made once per ledger (LG09 and LG11 only read it)."""
+    return ledger.derived("account_codes", lambda ledger: _codes(ledger.frame))
+
+
 def _book_year(ledger) -> int | None:
     """The fiscal year: from the title or file, else the commonest year of the entries' dates."""
     if ledger.year:
@@ -148,7 +153,7 @@ def _sheet(ledger, chart: Chart) -> _Sheet | None:
     frame = ledger.frame
     if "account_code" not in frame:
         return None
-    codes = _codes(frame)
+    codes = _account_codes(ledger)
     txn = (frame["row_type"] == "txn") & codes["first"].notna()
     present, single, one_amount, columns = [], set(), set(), {}
     for measure, _, balance in MEASURES:
@@ -572,7 +577,7 @@ class AccountUnknown(Rule):
                        f"应写作“编码 名称”或“编码 名称 借|贷”，已忽略")
             if warning not in ctx.warnings:
                 ctx.warnings.append(warning)
-        codes = _codes(frame)
+        codes = _account_codes(ledger)
         lines = (frame["row_type"] == "txn") & codes["first"].notna()
         if not lines.any():
             return

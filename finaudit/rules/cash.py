@@ -83,7 +83,12 @@ def _book(ledger, column: str) -> pd.DataFrame:
     """Balance-bearing rows (transactions and openings) in book order, with `day`, `move` and the
     `running` balance: the printed balance, or where it is blank the last printed one carried with
     the rows' 借 − 贷. Only a single-balance journal is carried forward; in a combined cash/bank
-    book a row's amount may belong to the other side, so only printed balances count there."""
+    book a row's amount may belong to the other side, so only printed balances count there.
+    Made once per ledger and column for CA01, CA02 and CA05: callers must not modify it."""
+    return ledger.derived(f"cash_book:{column}", lambda ledger: _make_book(ledger, column))
+
+
+def _make_book(ledger, column: str) -> pd.DataFrame:
     frame = ledger.frame
     book = frame[frame["row_type"].isin(_BALANCE_ROWS)].copy()
     txn = book["row_type"] == TXN
@@ -491,7 +496,7 @@ class CashSitting(Rule):
         book = _book(ledger, column)
         before = book["running"].shift()
         # First row of the book with no opening row above it: its printed balance less its movement.
-        book["before"] = before.fillna(book["running"] - book["move"])
+        book = book.assign(before=before.fillna(book["running"] - book["move"]))
         txn = book[(book["row_type"] == TXN) & book["day"].notna()].copy()
         if txn.empty:
             return

@@ -169,7 +169,12 @@ class _Chain:
 
 
 def _chain(ledger) -> _Chain | None:
-    """The balance arithmetic of a journal, or None when it has no single balance column."""
+    """The balance arithmetic of a journal, or None when it has no single balance column; made once
+    per ledger for LG01, LG02 and LG03 (they only read it)."""
+    return ledger.derived("balance_chain", _make_chain)
+
+
+def _make_chain(ledger) -> _Chain | None:
     frame = ledger.frame.reset_index(drop=True)
     balance_col = _balance_column(frame)
     if balance_col is None or frame.empty:
