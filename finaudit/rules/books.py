@@ -99,10 +99,13 @@ def _codes(frame: pd.DataFrame) -> pd.DataFrame:
     code, the first three digits of its first run of digits); NA where the code has fewer digits."""
     code = frame["account_code"].astype("string") if "account_code" in frame \
         else pd.Series(pd.NA, index=frame.index, dtype="string")
-    head = code.str.extract(r"(\d+)", expand=False)
+    at, distinct = pd.factorize(code, use_na_sentinel=False)  # a book uses a few hundred codes
+    distinct = pd.Series(distinct, dtype="string")
+    head = distinct.str.extract(r"(\d+)", expand=False)
     first = head.str[:3].where(head.str.len() >= 3)
-    key = code.str.replace(r"\D", "", regex=True).where(first.notna())
-    return pd.DataFrame({"code": code, "key": key, "first": first}, index=frame.index)
+    key = distinct.str.replace(r"\D", "", regex=True).where(first.notna())
+    return pd.DataFrame({"code": code, "key": key.array.take(at), "first": first.array.take(at)},
+                        index=frame.index)
 
 
 def _account_codes(ledger) -> pd.DataFrame:
@@ -598,14 +601,15 @@ class AccountUnknown(Rule):
                              for f, p in zip(pairs["first"], pairs["plain"])]
         conflicting = data.merge(pairs[pairs["conflict"]], on=["first", "plain"])
         conflicting = conflicting[conflicting["judged"]]
+        conflicts = dict(tuple(conflicting.groupby("first", sort=False)))
         for first, group in data.groupby("first", sort=False):
             account = chart.account(first)
             elsewhere = other.account(first)
             if account is None:
                 yield self._unknown(ledger, ctx, chart, other, year, first, group, elsewhere)
                 continue
-            conflict = conflicting[conflicting["first"] == first]
-            if len(conflict):
+            conflict = conflicts.get(first)
+            if conflict is not None:
                 yield self._conflict(ledger, ctx, chart, other, year, first, conflict, account, elsewhere)
 
     @staticmethod
