@@ -465,7 +465,10 @@ def main() -> None:
     try:
         app()
     except SystemExit as exc:
-        if exc.code is None or isinstance(exc.code, int):
+        # under a profiler or tracer (pyinstrument -m, cProfile, coverage) exit normally: they
+        # write their results after the program returns
+        if (exc.code is None or isinstance(exc.code, int)) and sys.getprofile() is None \
+                and sys.gettrace() is None:
             _exit_now(exc.code or 0)
         raise
     except KeyboardInterrupt:
