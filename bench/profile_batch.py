@@ -1,14 +1,14 @@
 """Where a batch's time goes, per village: the parts of one worker's `audit_unit` and of the main
 process's recording, timed in-process over a generated township (milliseconds per village).
 
-    python bench/profile_batch.py [--villages 20] [--folder DIR] [--skip-warmup]
+    python bench/profile_batch.py [--villages 20] [--folder DIR]
 
 Parts: the audit (read = `ingest.load`, schemas = pandera, rules = `run_rules`, as `api.audit` runs
 them), the history statuses, each village's Document (`build_handover`), each renderer (xlsx, html,
 json), the township-summary lines and the result's dicts; then pickling the `UnitResult` (what the
 pool sends back) and the main process's work for it: writing the report files and recording the
-unit in the SQLite store. The first village is a warm-up (imports, template compiling) and is left
-out of the averages unless --skip-warmup is not given... it is reported on its own line.
+unit in the SQLite store. The first village is a warm-up (imports, template compiling): it is shown
+on its own and left out of the means. To time another checkout, put it first on PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT))  # for bench.workloads; a finaudit on PYTHONPATH (another checkout) goes first
 
 
 def make_township(folder: Path, villages: int) -> list[Path]:
@@ -133,6 +133,9 @@ def main() -> None:
     def show(name, values, scale=1000.0, unit="ms"):
         print(f"{name:<46} {values[0] * scale:9.1f}   {sum(values[1:]) / max(1, len(values) - 1) * scale:9.1f} {unit}")
 
+    import finaudit
+
+    print(f"finaudit from {Path(finaudit.__file__).parent}")
     print(f"{len(paths)} villages; first village (warm-up) | mean of the others")
     for name, values in times.items():
         if name.startswith("("):

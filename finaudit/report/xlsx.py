@@ -24,6 +24,8 @@ import math
 import unicodedata
 from decimal import Decimal
 
+from xlsxwriter import Workbook
+
 from finaudit.findings import Severity
 from finaudit.report.document import Chart, Column, Document, Fields, Paragraphs, Signatures, Table
 from finaudit.report.safe import clean_line, looks_like_formula, xlsx_text
@@ -301,8 +303,6 @@ class _SheetWriter:
 
 def render_xlsx(document: Document) -> bytes:
     """The workbook's bytes (the caller writes them atomically)."""
-    from xlsxwriter import Workbook
-
     buffer = io.BytesIO()
     wb = Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
                            "strings_to_urls": False})
