@@ -3,8 +3,7 @@
 A 摘要 can hold ANSI escape sequences, a sheet name can hold "../", a cell can hold "=cmd|..." that a
 spreadsheet would run, an output path can point at an input. Every renderer goes through these
 helpers: `clean_line` for the terminal, `json_text` for JSON, `safe_filename` for paths built from
-names in files, `xlsx_text` and `looks_like_formula` for xlsx cells (`set_text_cell` for an
-openpyxl cell), `html_text` for html, `check_output` and
+names in files, `set_text_cell` for xlsx cells, `html_text` for html, `check_output` and
 `write_atomic` for writing.
 """
 
@@ -87,18 +86,6 @@ def formula_safe(text: object) -> object:
     if isinstance(text, str) and text.lstrip(" ")[:1] in _FORMULA_START:
         return "'" + text
     return text
-
-
-def xlsx_text(value: object) -> str:
-    """Text for an xlsx cell: readable (see `readable`) and stripped of characters XML cannot carry."""
-    text = value if isinstance(value, str) else ("" if value is None else str(value))
-    return _XML_ILLEGAL_RE.sub("", readable(text))
-
-
-def looks_like_formula(text: str) -> bool:
-    """True for text a spreadsheet would take for a formula when typed in (it gets Excel's quote
-    prefix, so that editing the cell does not turn it into one)."""
-    return text.lstrip(" ")[:1] in _FORMULA_START
 
 
 def set_text_cell(cell, value: object) -> None:
