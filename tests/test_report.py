@@ -236,3 +236,46 @@ def test_html_prints_on_a4_in_chromium(sample_reports, tmp_path):
         text = unicodedata.normalize("NFKC", "".join(page.extract_text() for page in reader.pages)).replace(" ", "")
         for title in ("问题清单", "抽凭清单", "移交清单", "货币资金核对", "移交人", "接交人", "监交人"):
             assert title in text, (html.name, title)
+
+
+def test_xlsx_renderer_writes_every_text_as_a_string_cell(tmp_path):
+    """Whatever block it is in, text from the ledgers is written as a string cell: never a formula,
+    a number or a link (the writer guesses nothing), formula-looking text with Excel's quote prefix,
+    characters XML cannot carry removed; the only formulas are the report's own differences."""
+    from python_calamine import CalamineWorkbook
+
+    from finaudit.findings import Severity
+    from finaudit.report.document import Column, Document, Fields, Paragraphs, Section, Signatures, Table
+    from finaudit.report.xlsx import render_xlsx
+
+    texts = ['=HYPERLINK("http://x.invalid","点")', "@SUM(1+1)", "+1+1", "-1+1", " =1+1", "＝1+1",
+             "http://x.invalid/付款", "00123", "1e5", "TRUE", "_x0041_ 摘要", "a\x00b\x1bc\ufffe", "普通摘要"]
+    table = Table("t", "表", [Column("摘要"), Column("级别", "severity"), Column("金额", "money"),
+                              Column("占比", "share"), Column("实盘", "blank"), Column("差额", "difference", of=(2, 4))],
+                  [[t, Severity.HIGH, 12345, float("nan"), None, None] for t in texts], note=texts[0])
+    document = Document(texts[0], texts[1], [
+        Section("cover", "封面", "封面", [Fields("f", "封面", [(t, t) for t in texts])]),
+        Section("s", texts[2], "[a]:b*?/\\c" * 5, [Paragraphs("p", texts[3], texts), table,
+                                                   Signatures("sig", texts[4], ["移交人"], note=texts[0])])])
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(render_xlsx(document))
+
+    def expected(text):
+        return text.replace("\x00", "").replace("\x1b", "").replace("\ufffe", "")
+
+    wanted = {expected(t) for t in texts}
+    seen = set()
+    workbook = openpyxl.load_workbook(path)
+    for ws in workbook:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    assert str(cell.value).startswith(OWN_FORMULA_START), (ws.title, cell.coordinate, cell.value)
+                elif isinstance(cell.value, str) and cell.value in wanted:
+                    assert cell.data_type == "s"
+                    assert cell.quotePrefix == (cell.value.lstrip(" ")[:1] in ("=", "+", "-", "@", "＝"))
+                    seen.add(cell.value)
+    assert seen == wanted, wanted - seen
+    assert workbook.sheetnames == ["封面", "abcabcabcabcabc"]  # []:*?/\ dropped, at most 31 characters
+    grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    assert grid[0][0] == texts[0]  # a spreadsheet reader sees the text, no computed value

@@ -372,9 +372,12 @@ def _voucher_ranges(village) -> list[list]:
             return rows
         source, frame = "日记账", pd.concat(frames, ignore_index=True).drop_duplicates(["voucher", "date"])
     frame = frame[frame["voucher"].notna() & frame["date"].notna()]
-    parts = frame["voucher"].astype(str).str.extract(r"^(?P<word>.*?)-?(?P<no>\d+)$")
-    frame = frame.assign(word=parts["word"].fillna("").str.strip("-"), no=pd.to_numeric(parts["no"]),
-                         month=frame["date"].dt.month)
+    # The 字 and number of each distinct voucher text once (a voucher has many lines).
+    codes, distinct = pd.factorize(frame["voucher"].astype(str))
+    parts = pd.Series(distinct, dtype=object).str.extract(r"^(?P<word>.*?)-?(?P<no>\d+)$")
+    words = parts["word"].fillna("").str.strip("-").to_numpy(dtype=object)
+    numbers = pd.to_numeric(parts["no"]).to_numpy()
+    frame = frame.assign(word=words[codes], no=numbers[codes], month=frame["date"].dt.month)
     frame = frame[frame["no"].notna()]
     for (month, word), group in frame.groupby(["month", "word"], sort=True):
         numbers = group["no"].astype(int)

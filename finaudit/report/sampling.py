@@ -69,22 +69,32 @@ def _date(value) -> _dt.date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
+def _dates(column: pd.Series) -> list:
+    """`_date` of every value of a datetime column, converted by numpy in one go."""
+    if pd.api.types.is_datetime64_dtype(column.dtype) and getattr(column.dt, "tz", None) is None:
+        return column.to_numpy().astype("datetime64[D]").astype(object).tolist()
+    return [_date(v) for v in column.tolist()]
+
+
 def _voucher_units(village) -> list[Unit]:
     lines = village.voucher_lines()
     if lines.empty or "date" not in lines:
         return []
     files = [l.file for l in village.voucher_ledgers()]
-    ids = voucher_ids(lines)
-    debit = lines["debit"].fillna(0).astype("int64")
-    summary = text_column(lines, "summary")
+    ids = voucher_ids(lines).tolist()
+    totals: dict[object, int] = {}
+    for key, amount in zip(ids, lines["debit"].fillna(0).astype("int64").tolist()):
+        totals[key] = totals.get(key, 0) + amount
+    # A voucher's unit is its first line (place, date, 摘要); one pass over plain lists, not `.at`.
+    summary = text_column(lines, "summary").tolist()
+    columns = zip(ids, _dates(lines["date"]), summary, lines["_part"].tolist(), lines["_sheet"].tolist(),
+                  lines["_row"].tolist())
     units: dict[object, Unit] = {}
-    totals = debit.groupby(ids).sum()
-    for i, key in zip(lines.index, ids):
+    for key, date, text, part, sheet, row in columns:
         if key in units:
             continue
-        units[key] = Unit(key, key[3] if not str(key[3]).startswith("#") else None, _date(lines.at[i, "date"]),
-                          summary[i], int(totals[key]), files[int(lines.at[i, "_part"])],
-                          str(lines.at[i, "_sheet"]), int(lines.at[i, "_row"]))
+        units[key] = Unit(key, key[3] if not str(key[3]).startswith("#") else None, date, text,
+                          totals[key], files[int(part)], str(sheet), int(row))
     return list(units.values())
 
 
@@ -95,16 +105,15 @@ def _journal_units(village) -> list[Unit]:
         if txn.empty:
             continue
         debit, credit = money_column(txn, "debit").fillna(0), money_column(txn, "credit").fillna(0)
-        amount = (debit.abs() + credit.abs()).astype("int64")
-        summary = text_column(txn, "summary")
-        voucher = txn["voucher"] if "voucher" in txn else pd.Series(None, index=txn.index)
-        dates = txn["date"] if "date" in txn else pd.Series(None, index=txn.index)
-        for i in txn.index:
-            row = int(txn.at[i, "_row"])
-            number = voucher[i]
+        amount = (debit.abs() + credit.abs()).astype("int64").tolist()
+        summary = text_column(txn, "summary").tolist()
+        voucher = txn["voucher"].tolist() if "voucher" in txn else [None] * len(txn)
+        dates = _dates(txn["date"]) if "date" in txn else [None] * len(txn)
+        for row, number, date, text, money in zip(txn["_row"].tolist(), voucher, dates, summary, amount):
+            row = int(row)
             units.append(Unit(("j", ledger.file, ledger.sheet, row),
                               None if number is None or pd.isna(number) else str(number),
-                              _date(dates[i]), summary[i], int(amount[i]), ledger.file, ledger.sheet, row))
+                              date, text, money, ledger.file, ledger.sheet, row))
     return units
 
 
@@ -116,10 +125,10 @@ def sample_vouchers(village, findings, *, size: int = 30, seed: int = 20240101) 
     units = _voucher_units(village)
     kind = "凭证"
     if units:
-        index = village.events()
-
         def unit_of(file, sheet, row):
-            return index.event(file, sheet, row)
+            # The village's event index (journal rows linked to their vouchers) is built only when
+            # a high finding needs it: most villages have none.
+            return village.events().event(file, sheet, row)
     else:
         units = _journal_units(village)
         kind = "日记账分录"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import unicodedata
+from copy import copy
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -35,7 +36,54 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 _INPUT_FILL = PatternFill("solid", fgColor="FFFDE7")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+_CENTER = Alignment(horizontal="center", vertical="top")
+_BOLD = Font(bold=True)
+_NOTE_FONT = Font(italic=True, color="555555")
+_TITLE_FONTS: dict[int, Font] = {}
+_UNDERLINE = Border(bottom=_THIN)
+_SEVERITY_FILLS = {s: PatternFill("solid", fgColor=c) for s, c in SEVERITY_FILL.items()}
 _MAX_WIDTH = 70
+_NUMBER_FORMAT = {"money": MONEY_FORMAT, "share": "0.0%", "score": "0.0", "date": "yyyy-mm-dd",
+                  "difference": MONEY_FORMAT}
+
+
+def _title_font(size: int) -> Font:
+    font = _TITLE_FONTS.get(size)
+    if font is None:
+        font = _TITLE_FONTS[size] = Font(bold=True, size=size)
+    return font
+
+
+class _Styles:
+    """Each distinct cell style of a workbook set up once, then copied to the cells that have it.
+
+    openpyxl looks every style object it is given up in the workbook's lists by value (hashing the
+    whole Font, Border …), which costs more than writing the cell; a style here is keyed by the
+    module-level style objects themselves and the number format, and its `StyleArray` (the indexes
+    into those lists) is copied, which is what openpyxl itself does when it copies a cell's style.
+    """
+
+    def __init__(self):
+        self._arrays: dict[tuple, object] = {}
+
+    def apply(self, cell, *, font=None, fill=None, border=None, alignment=None, number_format=None) -> None:
+        key = (id(font), id(fill), id(border), id(alignment), number_format)
+        array = self._arrays.get(key)
+        if array is not None:
+            cell._style = copy(array)
+            return
+        if font is not None:
+            cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if border is not None:
+            cell.border = border
+        if alignment is not None:
+            cell.alignment = alignment
+        if number_format is not None:
+            cell.number_format = number_format
+        self._arrays[key] = copy(cell._style)
 
 
 def text_width(text: str) -> float:
@@ -48,8 +96,9 @@ def _money(fen) -> Decimal | None:
 
 
 class _SheetWriter:
-    def __init__(self, ws):
+    def __init__(self, ws, styles: _Styles):
         self.ws = ws
+        self.styles = styles
         self.row = 1
         self.widths: dict[int, float] = {}
         self.main: tuple[int, int, int] | None = None   # header row, last row, columns of the main table
@@ -60,22 +109,22 @@ class _SheetWriter:
 
     def title(self, text: str, size: int = 12) -> None:
         cell = self.ws.cell(self.row, 1)
+        self.styles.apply(cell, font=_title_font(size))
         set_text_cell(cell, clean_line(text))
-        cell.font = Font(bold=True, size=size)
         self.row += 1
 
     def fields(self, block: Fields) -> None:
         for label, value in block.items:
             a = self.ws.cell(self.row, 1)
+            self.styles.apply(a, font=_BOLD, alignment=_WRAP)
             set_text_cell(a, label)
-            a.font = Font(bold=True)
-            a.alignment = _WRAP
             b = self.ws.cell(self.row, 2)
             if isinstance(value, _dt.date):
-                b.value, b.number_format = value, "yyyy-mm-dd"
+                self.styles.apply(b, alignment=_WRAP, number_format="yyyy-mm-dd")
+                b.value = value
             else:
+                self.styles.apply(b, alignment=_WRAP)
                 set_text_cell(b, "" if value is None else str(value))
-            b.alignment = _WRAP
             self.ws.merge_cells(start_row=self.row, start_column=2, end_row=self.row, end_column=6)
             self.width(1, text_width(label) + 2)
             lines = max(1, int(text_width(str(value or "")) / 90) + 1)
@@ -89,8 +138,8 @@ class _SheetWriter:
         self.title(block.title, 11)
         for line in block.lines:
             cell = self.ws.cell(self.row, 1)
+            self.styles.apply(cell, alignment=_WRAP)
             set_text_cell(cell, line)
-            cell.alignment = _WRAP
             self.ws.merge_cells(start_row=self.row, start_column=1, end_row=self.row, end_column=8)
             self.ws.row_dimensions[self.row].height = 16 * (int(text_width(line) / 110) + 1)
             self.row += 1
@@ -101,9 +150,9 @@ class _SheetWriter:
         for role in block.roles:
             for col, text in enumerate((f"{role}（签字）：", "", "日期：", "    年    月    日"), 1):
                 cell = self.ws.cell(self.row, col)
-                set_text_cell(cell, text)
                 if col == 2:
-                    cell.border = Border(bottom=_THIN)
+                    self.styles.apply(cell, border=_UNDERLINE)
+                set_text_cell(cell, text)
             self.ws.row_dimensions[self.row].height = 30
             self.row += 1
         if block.note:
@@ -117,9 +166,8 @@ class _SheetWriter:
         header = self.row
         for col, column in enumerate(block.columns, 1):
             cell = ws.cell(header, col)
+            self.styles.apply(cell, font=_BOLD, fill=_HEADER_FILL, border=_BORDER, alignment=_HEADER_ALIGN)
             set_text_cell(cell, column.title)
-            cell.font, cell.fill, cell.border = Font(bold=True), _HEADER_FILL, _BORDER
-            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
             self.width(col, max(column.width, text_width(column.title) + 2))
         self.row += 1
         first = self.row
@@ -134,8 +182,8 @@ class _SheetWriter:
             self._row(block.columns, values, bold=True)
         if block.note:
             cell = ws.cell(self.row, 1)
+            self.styles.apply(cell, font=_NOTE_FONT)
             set_text_cell(cell, block.note)
-            cell.font = Font(italic=True, color="555555")
             self.row += 1
         self.tables[block.key] = (header, first, last)
         if self.main is None:
@@ -143,47 +191,46 @@ class _SheetWriter:
         self.row += 1
 
     def _row(self, columns: list[Column], values: list, *, severity=None, bold: bool = False) -> None:
-        ws, r = self.ws, self.row
+        ws, r, styles = self.ws, self.row, self.styles
+        font = _BOLD if bold else None
         tallest = 1
         for col, (column, value) in enumerate(zip(columns, values), 1):
             cell = ws.cell(r, col)
-            cell.border = _BORDER
             kind = column.kind
             if kind == "money":
+                styles.apply(cell, font=font, border=_BORDER, number_format=MONEY_FORMAT)
                 cell.value = _money(value)
-                cell.number_format = MONEY_FORMAT
-            elif kind == "share":
+            elif kind in ("share", "score"):
+                styles.apply(cell, font=font, border=_BORDER, number_format=_NUMBER_FORMAT[kind])
                 cell.value = None if value is None else float(value)
-                cell.number_format = "0.0%"
-            elif kind == "score":
-                cell.value = None if value is None else float(value)
-                cell.number_format = "0.0"
             elif kind == "int":
+                styles.apply(cell, font=font, border=_BORDER)
                 cell.value = None if value is None else int(value)
             elif kind == "date":
+                styles.apply(cell, font=font, border=_BORDER, number_format="yyyy-mm-dd")
                 cell.value = value if isinstance(value, _dt.date) else None
-                cell.number_format = "yyyy-mm-dd"
             elif kind == "severity":
-                set_text_cell(cell, value.label if isinstance(value, Severity) else str(value or ""))
                 if isinstance(value, Severity):
-                    cell.fill = PatternFill("solid", fgColor=SEVERITY_FILL[value])
-                    cell.alignment = Alignment(horizontal="center", vertical="top")
+                    styles.apply(cell, font=font, border=_BORDER, fill=_SEVERITY_FILLS[value], alignment=_CENTER)
+                    set_text_cell(cell, value.label)
+                else:
+                    styles.apply(cell, font=font, border=_BORDER)
+                    set_text_cell(cell, str(value or ""))
             elif kind == "blank":
-                cell.fill = _INPUT_FILL
+                styles.apply(cell, font=font, border=_BORDER, fill=_INPUT_FILL)
             elif kind == "difference":
+                styles.apply(cell, font=font, border=_BORDER, number_format=MONEY_FORMAT)
                 a, b = (get_column_letter(i + 1) for i in column.of)
                 cell.value = f'=IF(OR({a}{r}="",{b}{r}=""),"",{a}{r}-{b}{r})'
-                cell.number_format = MONEY_FORMAT
             else:
+                styles.apply(cell, font=font, border=_BORDER, alignment=_WRAP)
                 text = "" if value is None else str(value)
                 set_text_cell(cell, text)
-                cell.alignment = _WRAP
                 width = max(column.width, 8)
-                if text_width(text) + 2 > width:
-                    self.width(col, text_width(text) + 2)
-                tallest = max(tallest, int(text_width(text) / max(self.widths.get(col, width), 8)) + 1)
-            if bold:
-                cell.font = Font(bold=True)
+                shown = text_width(text)
+                if shown + 2 > width:
+                    self.width(col, shown + 2)
+                tallest = max(tallest, int(shown / max(self.widths.get(col, width), 8)) + 1)
         if tallest > 1:
             ws.row_dimensions[r].height = 15 * min(tallest, 8)
         self.row += 1
@@ -232,10 +279,11 @@ def render_xlsx(document: Document) -> bytes:
     wb.properties.title = clean_line(document.title)
     wb.properties.creator = "finaudit"
     used: set[str] = set()
+    styles = _Styles()
     for section in document.sections:
         name = _sheet_name(section.short, used)
         ws = wb.create_sheet(name)
-        writer = _SheetWriter(ws)
+        writer = _SheetWriter(ws, styles)
         writer.title(section.title if section.key != "cover" else document.title, 14)
         if section.key == "cover":
             writer.title(document.subtitle, 11)
