@@ -13,9 +13,9 @@ preflight's scan of the file on this core while the worker parses it on the othe
 the result or cancel the call (the worker is killed).
 
 The worker is kept between calls (forking a process that has pandas loaded costs 10–20 ms, more
-than parsing a village book), so the cost per file is the pickling: about 0.7 s per 100,000 rows
-(bench/bench_check.py's journal), under a tenth of a full `check`, and well under a millisecond for
-a village book. Where ``os.fork`` does not exist (Windows) the parse runs in-process and preflight
+than parsing a village book), so the cost per file is the trip back: the reader sends a sheet's
+columns marshalled (about 0.1 s both ways for 100,000 rows, readers.py), a few milliseconds for a
+village book. Where ``os.fork`` does not exist (Windows) the parse runs in-process and preflight
 is the only guard.
 """
 

@@ -226,7 +226,7 @@ def classify_rows(grid: Grid, header: Header) -> list[tuple[int, str]]:
         if not is_str.any():
             continue
         at = np.flatnonzero(is_str)
-        codes, labels = pd.factorize(_objects(list(compress(column, is_str))))
+        codes, labels = _distinct(list(compress(column, is_str)))
         texts[at] += np.array([v.strip() != "" for v in labels], dtype=np.int32)[codes]
         found = _objects([_label_marker(v) for v in labels])[codes]
         if (named := np.flatnonzero(found != None)).size:  # noqa: E711 - elementwise
@@ -288,13 +288,14 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
     date_blank = pd.Series(_map_distinct(_blank, data["date"]) if "date" in data else [True] * len(rows),
                            index=frame.index, dtype=bool)
     date_issue = [None] * len(rows)
+    undated = ~np.asarray(dated, dtype=bool)
     for name in DATE_COLUMNS & header.columns.keys():
         # each distinct cell read once (a year has 365 days); the problems reported per row
         codes, values = _distinct(data[name])
         read = [_read_date(v, year) for v in values]
         parsed = _objects([day for day, _ in read] or [None])[codes]
-        parsed[~np.asarray(dated, dtype=bool)] = None
-        failed = np.array([exc is not None for _, exc in read] or [False])[codes] & np.asarray(dated, dtype=bool)
+        parsed[undated] = None
+        failed = np.array([exc is not None for _, exc in read] or [False])[codes] & ~undated
         for i in np.flatnonzero(failed).tolist():
             exc = read[codes[i]][1]
             if exc.impossible_date and name == "date":

@@ -344,13 +344,15 @@ def _medians(values: np.ndarray, codes: np.ndarray, n: int) -> tuple[np.ndarray,
 def _group_stats(y: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: size, median and MAD of the group it belongs to (NaN where its code is −1)."""
     n = int(codes.max()) + 1 if codes.size else 0
-    median, counts = _medians(y, codes, n)
     known = codes >= 0
-    row_median = np.where(known, median[np.where(known, codes, 0)] if n else np.nan, np.nan)
+
+    def per_row(per_group: np.ndarray) -> np.ndarray:
+        return np.where(known, per_group[np.where(known, codes, 0)] if n else np.nan, np.nan)
+
+    median, counts = _medians(y, codes, n)
+    row_median = per_row(median)
     mad, _ = _medians(np.abs(y - row_median), codes, n)
-    size = np.where(known, counts[np.where(known, codes, 0)] if n else np.nan, np.nan).astype(float)
-    row_mad = np.where(known, mad[np.where(known, codes, 0)] if n else np.nan, np.nan)
-    return size, row_median, row_mad
+    return per_row(counts).astype(float), row_median, per_row(mad)
 
 
 def _mixed_stats(y: np.ndarray, family: np.ndarray, purpose: np.ndarray) -> tuple[np.ndarray, ...]:
