@@ -34,7 +34,7 @@ def main() -> None:
     started = time.perf_counter()
     from finaudit import api
     from finaudit import ingest
-    from finaudit.ingest import readers
+    from finaudit.ingest import ledger, readers
     from finaudit.report.render import render_json
     from finaudit.rules import engine
     from finaudit.rules.registry import all_rules
@@ -57,7 +57,7 @@ def main() -> None:
 
     timed(readers, "preflight", "read: preflight (overlaps the parse)")
     timed(ingest, "read_book", "read: read_book")
-    timed(ingest, "build_ledger", "build_ledger")
+    timed(ledger, "build_ledger", "build_ledger")
     timed(api, "validate_ledger", "schemas")
     timed(engine, "merge_events", "rules: merge_events")
     timed(engine, "group_villages", "rules: group_villages")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from finaudit.findings import Finding
-from finaudit.ingest import IngestOptions, NoInputError, load
+from finaudit.ingest import IngestOptions, NoInputError, Prefetch, load
 from finaudit.ingest.preflight import Limits
 from finaudit.report.model import Report
 from finaudit.rules.engine import code_selected, run_rules
@@ -33,6 +33,7 @@ def audit(
     aliases: Mapping[str, list[str]] | None = None,
     limits: Limits | None = None,
     password: str | None = None,
+    prefetched: Prefetch | None = None,
 ) -> Report:
     """Audit the ledger files under `paths` (files or folders, searched recursively).
 
@@ -47,6 +48,8 @@ def audit(
         limits: size limits for reading (docs/limits.md); None: the rule pack's `limits:` section
             over the defaults, which are generous for real village books.
         password: password for encrypted workbooks.
+        prefetched: the first workbook's read begun by `finaudit.ingest.prefetch` before this module
+            was imported (the command line does this); used when it matches, else given up.
 
     Raises:
         NoInputError: the paths hold no ledger file.
@@ -54,14 +57,18 @@ def audit(
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    if not isinstance(ruleset, RuleSet):
-        ruleset = load_ruleset(ruleset)
-    merged_aliases = {k: list(v) for k, v in ruleset.aliases.items()}
-    for canonical, names in (aliases or {}).items():
-        merged_aliases.setdefault(canonical, []).extend(names)
-    options = IngestOptions(village=village, year=year, aliases=merged_aliases or None,
-                            limits=limits or ruleset.reading_limits(), password=password)
-    intake = load(paths, options)
+    try:
+        if not isinstance(ruleset, RuleSet):
+            ruleset = load_ruleset(ruleset)
+        merged_aliases = {k: list(v) for k, v in ruleset.aliases.items()}
+        for canonical, names in (aliases or {}).items():
+            merged_aliases.setdefault(canonical, []).extend(names)
+        options = IngestOptions(village=village, year=year, aliases=merged_aliases or None,
+                                limits=limits or ruleset.reading_limits(), password=password)
+        intake = load(paths, options, prefetched)
+    finally:  # a bad pack must not leave the begun read holding the parse worker
+        if prefetched is not None:
+            prefetched.cancel()
     findings: list[Finding] = list(intake.findings)
     for ledger in intake.ledgers:
         findings.extend(validate_ledger(ledger))

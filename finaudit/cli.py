@@ -104,7 +104,7 @@ def check(
     limit: LimitOption = None,
 ) -> None:
     """检查账簿，列出问题（定位到表、行、列）。"""
-    from finaudit import api
+    from finaudit.ingest import NoInputError  # not api: pandas loads while the first file parses
     from finaudit.ingest.readers import LEDGER_SUFFIXES
     from finaudit.report.render import render_human, render_json
     from finaudit.report.safe import OutputError, check_output, write_atomic
@@ -120,7 +120,7 @@ def check(
             sys.stdout.write(text)
         else:
             write_atomic(output, text.encode("utf-8"), make_parents=True)
-    except (api.NoInputError, OutputError, UsageError) as exc:
+    except (NoInputError, OutputError, UsageError) as exc:
         _fail(str(exc), exc)
     raise typer.Exit(1 if report.fails(fail_on.value) else 0)
 
@@ -128,13 +128,33 @@ def check(
 def _audit(paths, rules, select, ignore, village, year, password_file, limit):
     """The audit `check` and `report` share: pack, limits and password from the options, then
     `api.audit` (NoInputError is the caller's to report)."""
-    from finaudit import api
-
     password = _read_password(password_file)
-    ruleset = _load_pack(rules)
-    limits = _limits(ruleset, limit)
-    return api.audit(paths, ruleset=ruleset, select=_codes(select), ignore=_codes(ignore),
-                     village=village, year=year, password=password, limits=limits)
+    prefetched = _prefetch(paths, limit, password)
+    try:
+        from finaudit import api  # pandas, pandera and the rules load while the first file parses
+
+        ruleset = _load_pack(rules)
+        limits = _limits(ruleset, limit)
+        return api.audit(paths, ruleset=ruleset, select=_codes(select), ignore=_codes(ignore),
+                         village=village, year=year, password=password, limits=limits,
+                         prefetched=prefetched)
+    finally:
+        if prefetched is not None:
+            prefetched.cancel()
+
+
+def _prefetch(paths, limit: list[str] | None, password: str | None):
+    """Begin reading the first workbook with the default limits and --limit (`ingest.prefetch`); a
+    pack that sets other limits makes `api.audit` give the read up and read the file again. A bad
+    --limit begins nothing: `_limits` reports it once the pack is loaded."""
+    from finaudit.ingest import prefetch
+    from finaudit.ingest.preflight import Limits
+
+    try:
+        limits = Limits().updated(_limit_overrides(limit))
+    except (UsageError, ValueError):
+        return None
+    return prefetch(paths, limits, password)
 
 
 def _parse_date(text: str | None, option: str):
@@ -194,10 +214,9 @@ def report(
     limit: LimitOption = None,
 ) -> None:
     """写出审计移交报告：每个村一份 xlsx 和 html（及 JSON）；多个村时另写乡镇汇总表。"""
-    from finaudit import api
+    from finaudit.ingest import NoInputError  # the report modules (pandas) load while the first file parses
+    from finaudit.report.options import ReportOptions
     from finaudit.report.safe import OutputError, clean_line
-    from finaudit.report.write import (ReportOptions, summarize_village, write_township_summary,
-                                       write_village_reports)
 
     date = _parse_date(cutoff, "--cutoff")
     folder = _inside_inputs(output, paths)
@@ -208,11 +227,13 @@ def report(
                             sample_size=sample_size, seed=seed, command=command, township=township)
     try:
         result = _audit(paths, rules, select, ignore, village, year, password_file, limit)
+        from finaudit.report.write import summarize_village, write_township_summary, write_village_reports
+
         written = write_village_reports(result, output, options)
         if len(result.villages) > 1:
             summaries = [summarize_village(result, v) for v in result.villages]
             written += write_township_summary(summaries, output, options)
-    except (api.NoInputError, OutputError, UsageError) as exc:
+    except (NoInputError, OutputError, UsageError) as exc:
         _fail(str(exc), exc)
     counts = result.summary()["by_severity"]
     if format is Format.json:
@@ -402,16 +423,29 @@ def init(path: Annotated[Path, typer.Argument(help="要写入的规则包文件"
 
 def _limits(ruleset, options: list[str] | None):
     """The pack's reading limits with --limit NAME=VALUE applied (exit 2 on a bad one)."""
-    overrides = {}
-    for option in options or []:
-        name, sep, value = option.partition("=")
-        if not sep or not name.strip():
-            _fail(f"--limit 应写成 名称=值，如 --limit max_rows=800000（而不是 {option!r}）")
-        overrides[name.strip()] = value.strip()
+    try:
+        overrides = _limit_overrides(options)
+    except UsageError as exc:
+        _fail(str(exc), exc)
     try:
         return ruleset.reading_limits(overrides)
     except ValueError as exc:
         _fail(f"--limit：{exc}", exc)
+
+
+def _limit_overrides(options: list[str] | None) -> dict[str, str]:
+    """--limit NAME=VALUE options as {name: value}.
+
+    Raises:
+        UsageError: an option is not NAME=VALUE (the message says so in Chinese).
+    """
+    overrides = {}
+    for option in options or []:
+        name, sep, value = option.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--limit 应写成 名称=值，如 --limit max_rows=800000（而不是 {option!r}）")
+        overrides[name.strip()] = value.strip()
+    return overrides
 
 
 def _read_password(path: Path | None) -> str | None:

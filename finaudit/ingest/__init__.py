@@ -13,6 +13,7 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from finaudit.codes import data_quality_finding
 from finaudit.findings import Finding, column_letter, split_cell_ref
@@ -25,9 +26,11 @@ from finaudit.ingest.layout import (
     resolve_journal_kind,
     title_lines,
 )
-from finaudit.ingest.ledger import Ledger, build_ledger
 from finaudit.ingest.preflight import Limits
-from finaudit.ingest.readers import LEDGER_SUFFIXES, RawBook, read_book
+from finaudit.ingest.readers import LEDGER_SUFFIXES, SPREADSHEET_SUFFIXES, BookRead, RawBook, begin_book, read_book
+
+if TYPE_CHECKING:  # the ledger builder (pandas) is imported when the first sheet is built, so that
+    from finaudit.ingest.ledger import Ledger  # a read can begin before pandas is loaded (`prefetch`)
 
 
 @dataclass(slots=True)
@@ -142,18 +145,85 @@ def _wanted(path: Path, warnings: list[str], explicit: bool = False) -> bool:
     return True
 
 
-def load(paths: Iterable[str | os.PathLike], options: IngestOptions | None = None) -> Intake:
-    """Read every ledger file under `paths`."""
+class Prefetch:
+    """The folder listing and the first workbook's read, begun before the heavy imports (`prefetch`)."""
+
+    __slots__ = ("paths", "files", "warnings", "limits", "password", "read")
+
+    def __init__(self, paths: list[Path], files: list[tuple[Path, str, Path]], warnings: list[str],
+                 limits: Limits, password: str | None, read: BookRead | None):
+        self.paths, self.files, self.warnings = paths, files, warnings
+        self.limits, self.password, self.read = limits, password, read
+
+    def take(self, path: Path, limits: Limits, password: str | None) -> RawBook | None:
+        """The book, when it is this file read with these limits and password; else None, and the
+        read is given up. Either way the prefetch is used up, so the next read can begin."""
+        read, self.read = self.read, None
+        if read is None:
+            return None
+        if (path, limits, password) != (self.files[0][0], self.limits, self.password):
+            read.cancel()
+            return None
+        return read.finish()
+
+    def cancel(self) -> None:
+        read, self.read = self.read, None
+        if read is not None:
+            read.cancel()
+
+
+def prefetch(paths: Iterable[str | os.PathLike], limits: Limits, password: str | None = None) -> Prefetch | None:
+    """List the files under `paths` and begin reading the first workbook, so that its parse runs in
+    the worker while this process imports pandas and loads the rule pack; `load` then takes both.
+    Cheap to import: this module pulls in pandas only when it builds a ledger.
+
+    Returns None when nothing is found (`load` lists again and reports it).
+    """
+    paths, warnings = [Path(p) for p in paths], []
+    try:
+        files = discover(paths, warnings)
+    except (NoInputError, OSError):
+        return None
+    if not files:
+        return None
+    path, display, _ = files[0]
+    read = begin_book(path, display, limits=limits, password=password) \
+        if path.suffix.lower() in SPREADSHEET_SUFFIXES else None
+    return Prefetch(paths, files, warnings, limits, password, read)
+
+
+def load(paths: Iterable[str | os.PathLike], options: IngestOptions | None = None,
+         prefetched: Prefetch | None = None) -> Intake:
+    """Read every ledger file under `paths`; `prefetched` (of the same paths) brings the listing and
+    the first workbook's read already begun."""
     options = options or IngestOptions()
+    try:
+        return _load(paths, options, prefetched)
+    finally:
+        if prefetched is not None:
+            prefetched.cancel()
+
+
+def _load(paths: Iterable[str | os.PathLike], options: IngestOptions, prefetched: Prefetch | None) -> Intake:
     intake = Intake()
-    files = discover(paths, intake.warnings)
+    paths = [Path(p) for p in paths]
+    if prefetched is not None and prefetched.paths == paths:
+        files = prefetched.files
+        intake.warnings.extend(prefetched.warnings)
+    else:
+        if prefetched is not None:  # of other paths: give its read up before any other read begins
+            prefetched.cancel()
+            prefetched = None
+        files = discover(paths, intake.warnings)
     if not files:
         skipped = "；".join(intake.warnings[:3])
         raise NoInputError("没有找到账簿文件（.xlsx .xlsm .xls .ods .csv）" + (f"：{skipped}" if skipped else ""))
     lookup = build_lookup(options.aliases)
     for path, display, root in files:
         try:
-            book = read_book(path, display, limits=options.limits, password=options.password)
+            book = prefetched and prefetched.take(path, options.limits, options.password)
+            if book is None:
+                book = read_book(path, display, limits=options.limits, password=options.password)
         except BaseException as exc:  # a bug (or a parser panic) must not end the batch: report, go on
             if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
                 raise
@@ -184,6 +254,8 @@ def load(paths: Iterable[str | os.PathLike], options: IngestOptions | None = Non
 
 def _read_sheets(book: RawBook, record: InputFile, names: list[str], lookup, options: IngestOptions,
                  intake: Intake) -> None:
+    from finaudit.ingest.ledger import build_ledger
+
     file_village = next(filter(None, map(parse_village, names)), None)
     file_year = next(filter(None, map(parse_year, names)), None)
     found = []  # (grid, header, kind, title) of each ledger sheet, before village/year are settled

@@ -76,8 +76,11 @@ def submit(func: Callable[..., Any], *args: Any, seconds: float, memory: int) ->
     Raises:
         ChildFailed: the worker died while the call was being sent.
     """
-    global _worker
+    global _worker, _holder
+    if _holder == threading.get_ident():  # waiting for the lock would wait for ourselves
+        raise RuntimeError("isolation.submit: this thread's previous call is still in flight")
     _lock.acquire()
+    _holder = threading.get_ident()
     try:
         worker = _worker
         if worker is None or not worker.serves(func, memory):
@@ -85,6 +88,7 @@ def submit(func: Callable[..., Any], *args: Any, seconds: float, memory: int) ->
                 worker.close()
             worker = _worker = _Worker(func, memory)
     except BaseException:
+        _holder = None
         _lock.release()
         raise
     call = Call(worker, seconds)  # from here on the call releases the lock
@@ -139,7 +143,7 @@ class Call:
             self._finish(ChildFailed("signal", "cancelled"))
 
     def _finish(self, failure: ChildFailed | None) -> None:
-        global _worker
+        global _worker, _holder
         self.done = True
         try:
             if failure is not None and failure.reason != "error":  # dead or killed: fork anew next time
@@ -147,6 +151,7 @@ class Call:
                 if _worker is self.worker:
                     _worker = None
         finally:
+            _holder = None
             _lock.release()
 
 
@@ -349,5 +354,6 @@ def _reap(pid: int, seconds: float) -> int | None:
 
 
 _lock = threading.Lock()  # one call at a time in the worker: held from submit to result/cancel
+_holder: int | None = None  # the thread holding it
 _worker: _Worker | None = None
 atexit.register(shutdown)

@@ -102,40 +102,80 @@ class RawBook:
 def read_book(path: Path, display: str, *, limits: Limits | None = None,
               password: str | None = None) -> RawBook:
     """Read one ledger file. Never raises for bad content: problems become `IN` findings."""
+    return begin_book(path, display, limits=limits, password=password).finish()
+
+
+def begin_book(path: Path, display: str, *, limits: Limits | None = None,
+               password: str | None = None) -> BookRead:
+    """Start reading one ledger file: the bytes, their hash and preflight, here and now; the parse
+    of a workbook that passed goes on in the worker process until `BookRead.finish` takes it.
+
+    What the caller does in between (importing pandas, loading the rule pack) runs beside the parse.
+    The read must be finished or cancelled before the next one begins: the worker serves one call.
+    """
     limits = limits or Limits()
     try:
         data = _read_bytes(path, limits.max_file_bytes)
     except _TooLarge as exc:
-        return _failed(display, "", "unknown", "IN06",
-                       f"文件 {display} 大小 {exc.size:,} 字节，超过上限 {limits.max_file_bytes:,} 字节，未读取")
+        return BookRead(_failed(display, "", "unknown", "IN06",
+                                f"文件 {display} 大小 {exc.size:,} 字节，超过上限 {limits.max_file_bytes:,} 字节，未读取"))
     except OSError as exc:
-        return _failed(display, "", "unknown", "IN01", f"文件 {display} 无法打开：{exc.strerror or exc}")
+        return BookRead(_failed(display, "", "unknown", "IN01", f"文件 {display} 无法打开：{exc.strerror or exc}"))
     sha = hashlib.sha256(data).hexdigest()
     if path.suffix.lower() in TEXT_SUFFIXES:
-        return _read_csv(data, display, sha, path.stem, limits)
-    with _Parse(data, limits) as parse:  # a fatal preflight below leaves it: the parse is killed
+        return BookRead(_read_csv(data, display, sha, path.stem, limits))
+    parse = _Parse(data, limits)
+    try:  # anything but a parse to wait for leaves it: the parse is killed
         check = preflight(path, limits=limits, data=data, ready=parse.start)
         book = RawBook(file=display, sha256=sha, format=check.format, formula_cells=check.formula_cells)
         if check.format == "encrypted-ooxml" or any(p.code == "IN02" for p in check.problems):
             if password is None:
                 book.findings += [_problem_finding(display, p) for p in check.problems]
-                return book
+                return BookRead(book)
             data = parse.data = _decrypt(data, password)
             if data is None:
                 book.findings.append(data_quality_finding(
                     "IN02", f"文件 {display} 已加密，提供的密码无法打开", file=display))
-                return book
+                return BookRead(book)
             check = preflight(path, limits=limits, data=data)
             book.format, book.formula_cells = check.format, check.formula_cells
         if check.format == "csv":
-            return _read_csv(data, display, sha, path.stem, limits)
+            return BookRead(_read_csv(data, display, sha, path.stem, limits))
         # IN05 (formulas without a saved value) is reported per cell by the ingest stage, for the
         # ledger sheets only, where the row and column are known.
         book.findings += [_problem_finding(display, p) for p in check.problems if p.code != "IN05"]
         if check.fatal:
-            return book
-        _read_spreadsheet(book, parse)
-    return book
+            return BookRead(book)
+        read, parse = BookRead(book, parse), None
+        return read
+    finally:
+        if parse is not None:
+            parse.cancel()
+
+
+class BookRead:
+    """A read `begin_book` started: the book so far and, for a workbook, its parse under way."""
+
+    __slots__ = ("book", "parse")
+
+    def __init__(self, book: RawBook, parse: _Parse | None = None):
+        self.book, self.parse = book, parse
+
+    def finish(self) -> RawBook:
+        """The whole book: waits for the parse and adds its sheets (or what went wrong)."""
+        parse, self.parse = self.parse, None
+        if parse is not None:
+            try:
+                _read_spreadsheet(self.book, parse)
+            finally:
+                parse.cancel()
+        return self.book
+
+    def cancel(self) -> None:
+        """Give the read up: a parse still running is killed."""
+        parse, self.parse = self.parse, None
+        if parse is not None:
+            parse.cancel()
 
 
 class _TooLarge(Exception):
@@ -223,7 +263,7 @@ def _unpack(packed: tuple[str, object]) -> Sequence[object]:
 class _Parse:
     """The fenced parse of a zip workbook, started by preflight (`ready`) once the file's structure
     has passed, so that calamine parses on one core while preflight scans the sheets on the other.
-    Leaving the block without taking the result (preflight found the file unsafe) kills the parse."""
+    `cancel` without taking the result (preflight found the file unsafe) kills the parse."""
 
     def __init__(self, data: bytes, limits: Limits):
         self.data, self.limits = data, limits
@@ -257,10 +297,8 @@ class _Parse:
         call, self.call = self.call, None
         return call.result()
 
-    def __enter__(self) -> _Parse:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def cancel(self) -> None:
+        """Kill the parse if it is still running (nothing happens once its result was taken)."""
         if self.call is not None:
             self.call.cancel()
             self.call = None

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections import Counter
-from dataclasses import dataclass
 
 import pandas as pd
 
@@ -23,6 +22,7 @@ from finaudit.ingest.aliases import JOURNAL_KINDS, KIND_LABELS
 from finaudit.ingest.ledger import money_column, text_column
 from finaudit.report.document import Chart, Column, Document, Fields, Paragraphs, Section, Signatures, Table
 from finaudit.report.model import Report, Status
+from finaudit.report.options import ReportOptions
 from finaudit.report.render import place_text
 from finaudit.report.sampling import HIGH_FINDING, sample_vouchers
 
@@ -30,21 +30,6 @@ DATA_QUALITY_PREFIXES = ("IN", "SC")
 AGE_BUCKETS = ("1年以内", "1—2年", "2—3年", "3年以上")
 _CHART_BASIS = {"2004": "财会〔2004〕12号《村集体经济组织会计制度》",
                 "2023": "财会〔2023〕14号《农村集体经济组织会计制度》"}
-
-
-@dataclass(frozen=True, slots=True)
-class ReportOptions:
-    """What the auditor says on the command line: names for the cover and the signature block, the
-    cut-off date (default: the fiscal year's 31 December), the voucher sample's size and seed, the
-    command line (for provenance) and the township (for the cover)."""
-
-    auditors: tuple[str, ...] = ()
-    cutoff: _dt.date | None = None
-    sample_size: int = 30
-    seed: int = 20240101
-    command: str = ""
-    township: str | None = None
-    generated: _dt.datetime | None = None
 
 
 def _yuan_name(name: str | None) -> str:
