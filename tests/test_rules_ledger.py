@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+import pandas as pd
 import pytest
 
 from finaudit import api
@@ -354,3 +355,41 @@ def test_journal_word_that_first_appears_after_the_books_first_month_must_start_
     ]})
     [finding] = report.findings
     assert (finding.code, finding.row, finding.evidence["missing"]) == ("LG04", 5, ["现付-1", "现付-2"])
+
+
+def _voucher_parts_reference(frame):
+    """LG04's voucher split as it was, with pandas str.extract per row (the differential reference)."""
+    from finaudit.rules.ledger import _VOUCHER_PARTS
+
+    rows = frame[(frame["row_type"] == "txn") & frame["voucher"].notna() & frame["date"].notna()]
+    vouchers = rows["voucher"].astype(str)
+    parts = vouchers.str.extract(_VOUCHER_PARTS)
+    out = pd.DataFrame({"_row": rows["_row"], "date": rows["date"], "voucher": rows["voucher"].astype(str),
+                        "word": parts["word"].fillna("").str.rstrip("-"),
+                        "number": pd.to_numeric(parts["no"], errors="coerce")})
+    out = out[out["number"].notna() & (out["number"] > 0)].copy()
+    out["number"] = out["number"].astype("int64")
+    out["month"] = out["date"].dt.to_period("M")
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_voucher_parts_split_each_distinct_number_as_the_row_by_row_extract_did(seed):
+    import random
+
+    from finaudit.rules.ledger import _voucher_parts
+
+    rng = random.Random(seed)
+    shapes = ["记-{}", "现付-{}", "现收{}", "{}", "银付--{}", "记-{}a", "记", "", "-{}", "记-０{}", "记- {}",
+              "Ⅻ-{}", "记-{}\n", "记-٣{}", "收-0{}"]
+    n = rng.choice([5, 300, 1200])
+    values = [rng.choice(shapes).format(rng.choice([0, 1, 2, 7, 12, 99, 100])) if rng.random() > 0.1
+              else rng.choice([None, 12, 3.0]) for _ in range(n)]
+    frame = pd.DataFrame({
+        "_row": range(2, n + 2),
+        "row_type": [rng.choice(["txn", "txn", "txn", "opening", "subtotal"]) for _ in range(n)],
+        "voucher": pd.Series(values, dtype=object),
+        "date": pd.to_datetime([None if rng.random() < 0.05 else f"2023-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                                for _ in range(n)]),
+    })
+    pd.testing.assert_frame_equal(_voucher_parts(frame), _voucher_parts_reference(frame))
