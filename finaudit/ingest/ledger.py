@@ -465,7 +465,9 @@ def _finish_kind(frame: pd.DataFrame, kind: str, date_blank: pd.Series, year: in
         frame["debit"] = amounts.where(amounts > 0)
         frame["credit"] = (-amounts).where(amounts < 0)
     if kind in JOURNAL_KINDS and "direction" in frame:
-        side = frame["direction"].fillna("").astype(str).str.replace(r"\s+", "", regex=True)
+        # 借/贷/平 repeated on every row: the spaces are taken out of each distinct value once
+        codes, sides = pd.factorize(frame["direction"].fillna("").astype(str))
+        side = pd.Series(sides, dtype=object).str.replace(r"\s+", "", regex=True).to_numpy()[codes]
         for name in ("balance", "cash_balance", "bank_balance"):
             if name in frame:
                 balance = frame[name].astype("Int64")
