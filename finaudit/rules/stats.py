@@ -249,29 +249,37 @@ _FAMILY_PATTERNS = tuple((name, re.compile(pattern)) for name, pattern in PURPOS
 POPULATIONS = ("purpose", "counterparty", "family")
 
 
+_SPACE = re.compile(r"\s+")
+
+
+def _as_text(value) -> str | None:
+    """A cell as text (as astype("string") reads it), None when it holds nothing."""
+    if isinstance(value, str):
+        return value
+    return None if pd.isna(value) else str(value)
+
+
+def _purpose_of(summary: str | None, party: str | None = None) -> str | None:
+    """One 摘要 → its purpose, None when nothing is left. A 往来单位 of two characters or more is taken
+    out first ("支付张三误工补贴" with 往来单位 张三 → "支付误工补贴"), so that one purpose paid to several
+    people is one purpose."""
+    if summary is None:
+        return None
+    if party is not None:
+        name = _SPACE.sub("", party)
+        if len(name) >= 2:
+            summary = summary.replace(name, "")
+    text = _PUNCT.sub("", _NUMBERS.sub("", _DATE_WORDS.sub("", _SPACE.sub("", summary))))
+    return text or None
+
+
+# The text helpers loop over the values themselves: they run on distinct values (a few hundred),
+# where a pandas string method's fixed cost is most of the work.
+
 @per_distinct
 def normalise_purpose(summary: pd.Series) -> pd.Series:
     """摘要 → purpose: dates, numbers with their units and punctuation removed; "" becomes NA."""
-    text = summary.astype("string").str.replace(r"\s+", "", regex=True)
-    text = text.str.replace(_DATE_WORDS, "", regex=True)
-    text = text.str.replace(_NUMBERS, "", regex=True)
-    text = text.str.replace(_PUNCT, "", regex=True)
-    return text.mask(text == "")
-
-
-def _without_party(summary: pd.Series, party: pd.Series | None) -> pd.Series:
-    """The 摘要 with the row's own 往来单位 taken out ("支付张三误工补贴" with 往来单位 张三 → "支付误工补贴"),
-    so that one purpose paid to several people is one purpose."""
-    if party is None:
-        return summary
-    text = summary.astype("string")
-    names = party.astype("string").str.replace(r"\s+", "", regex=True)
-    has = text.notna() & names.notna() & (names.str.len() >= 2)
-    if not has.any():
-        return text
-    out = text.copy()
-    out[has] = [s.replace(n, "") for s, n in zip(text[has], names[has])]
-    return out
+    return pd.Series([_purpose_of(_as_text(v)) for v in summary], index=summary.index, dtype="string")
 
 
 @per_distinct
@@ -289,40 +297,58 @@ def purpose_family(purpose: pd.Series) -> pd.Series:
 
 @per_distinct
 def _account_key(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.replace(r"\s+", "", regex=True)
-    return text.mask(text == "")
+    """An account or payee as a key: blanks removed, "" becomes NA."""
+    keys = [None if text is None else _SPACE.sub("", text) or None for text in map(_as_text, values)]
+    return pd.Series(keys, index=values.index, dtype="string")
 
 
 @per_distinct
 def _contains(values: pd.Series, pattern: re.Pattern) -> pd.Series:
-    return values.astype("string").fillna("").str.contains(pattern)
+    return pd.Series([bool(pattern.search(_as_text(v) or "")) for v in values], index=values.index, dtype=bool)
 
 
 @per_distinct
 def _starts(values: pd.Series, pattern: re.Pattern) -> pd.Series:
-    return values.astype("string").fillna("").str.match(pattern)
+    return pd.Series([bool(pattern.match(_as_text(v) or "")) for v in values], index=values.index, dtype=bool)
 
 
-def _accounts_and_transfers(txn: pd.DataFrame, vouchers: bool) -> tuple[pd.Series | None, pd.Series]:
-    """The account key of each row (None when the sheet has no account column) and the rows that
-    are not compared: money accounts and cash↔bank transfers; period-end 结转 lines of voucher lists."""
-    summary = txn["summary"] if "summary" in txn else None
-    skip = pd.Series(False, index=txn.index)
-    if vouchers:
-        account = _account_key(txn["account_code"]) if "account_code" in txn else None
-        if (account is None or account.isna().all()) and "account_name" in txn:
-            account = _account_key(txn["account_name"])
-        if "account_name" in txn:
-            skip |= _contains(txn["account_name"], _CASH_OR_BANK)
-        if summary is not None:
-            skip |= _contains(summary, _CLOSING)
+class _Distinct:
+    """A text column as codes into its distinct values (NA among them). The 摘要, 科目 and 往来单位 of
+    a ledger repeat on most rows, so the text work is done once per distinct value and read back
+    per row through the codes."""
+
+    def __init__(self, values: pd.Series):
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        self.codes, self.values = codes, pd.Series(uniques)
+
+    def rows(self, per_value: pd.Series) -> np.ndarray:
+        """A result per distinct value (aligned with ``values``), per row."""
+        return per_value.to_numpy()[self.codes]
+
+
+def _key_codes(column: _Distinct) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the code of the column's key (_account_key: blanks removed, "" is NA → −1), and
+    the distinct keys."""
+    codes, keys = pd.factorize(_account_key(column.values))
+    return codes[column.codes], np.asarray(keys, dtype=object)
+
+
+def _purpose_codes(summary: _Distinct | None, party: _Distinct | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the code of its purpose (−1: none) and the distinct purposes. The purpose depends
+    on the 摘要 and the row's own 往来单位, so it is worked out once per distinct pair of the two."""
+    if summary is None:
+        return np.full(n, -1, dtype=np.intp), np.zeros(0, dtype=object)
+    if party is None:
+        purposes = normalise_purpose(summary.values)
+        pair_codes = summary.codes
     else:
-        account = _account_key(txn["counter_account"]) if "counter_account" in txn else None
-        if summary is not None:
-            skip |= _contains(summary, _TRANSFER)
-    if account is not None:
-        skip |= _starts(account, _MONEY_ACCOUNT)
-    return account, skip
+        width = len(party.values)
+        pair_codes, pairs = pd.factorize(summary.codes.astype(np.int64) * width + party.codes)
+        summaries, parties = summary.values.array.take(pairs // width), party.values.array.take(pairs % width)
+        purposes = pd.Series([_purpose_of(_as_text(text), _as_text(name)) for text, name in zip(summaries, parties)],
+                             dtype="string")
+    codes, purposes = pd.factorize(purposes)
+    return codes[pair_codes], np.asarray(purposes, dtype=object)
 
 
 def _sorted_by_group(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -395,15 +421,6 @@ def _mixed_stats(y: np.ndarray, family: np.ndarray, purpose: np.ndarray) -> tupl
     return size, median, mad
 
 
-def _codes(values: pd.Series | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Group codes of a text column (−1 for NA, and everywhere when there is no column) and the
-    distinct values they number."""
-    if values is None:
-        return np.full(n, -1, dtype=np.intp), np.zeros(0, dtype=object)
-    codes, uniques = pd.factorize(values)
-    return codes, np.asarray(uniques, dtype=object)
-
-
 def _pair_codes(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
     """One code per distinct (outer, inner) pair of codes ≥ 0 (−1 where either is −1)."""
     both = (outer >= 0) & (inner >= 0)
@@ -420,17 +437,38 @@ class Populations:
     with an account: a family across accounts is not alike). Codes instead of key strings: the
     concatenated keys of a long journal cost more than the statistics."""
 
-    def __init__(self, purpose: pd.Series, account: pd.Series | None, party: pd.Series | None):
-        index = purpose.index
-        n = len(index)
-        self._purpose, self._purposes = _codes(purpose, n)
-        self._account, self._accounts = _codes(account.reindex(index) if account is not None else None, n)
-        self._party, self._parties = _codes(_account_key(party.reindex(index)) if party is not None else None, n)
+    def __init__(self, txn: pd.DataFrame, vouchers: bool):
+        n = len(txn)
+        summary = _Distinct(txn["summary"]) if "summary" in txn else None
+        party = _Distinct(txn["counterparty"]) if "counterparty" in txn else None
+        self._purpose, self._purposes = _purpose_codes(summary, party, n)
+        self._party, self._parties = (_key_codes(party) if party is not None
+                                      else (np.full(n, -1, dtype=np.intp), np.zeros(0, dtype=object)))
+        # The rows that are not compared: money accounts and cash↔bank transfers; period-end 结转
+        # lines of voucher lists.
+        self.skip = np.zeros(n, dtype=bool)
+        if summary is not None:
+            self.skip |= summary.rows(_contains(summary.values, _CLOSING if vouchers else _TRANSFER))
+        names = _Distinct(txn["account_name"]) if vouchers and "account_name" in txn else None
+        if names is not None:
+            self.skip |= names.rows(_contains(names.values, _CASH_OR_BANK))
+        account_column = ("account_code" if vouchers else "counter_account")
+        account = _Distinct(txn[account_column]) if account_column in txn else None
+        if account is not None:
+            self._account, self._accounts = _key_codes(account)
+        if names is not None and (account is None or (self._account < 0).all()):
+            account = names
+            self._account, self._accounts = _key_codes(account)
+        if account is None:
+            self._account, self._accounts = np.full(n, -1, dtype=np.intp), np.zeros(0, dtype=object)
+        else:
+            money = _starts(pd.Series(self._accounts, dtype="string"), _MONEY_ACCOUNT).to_numpy(dtype=bool)
+            self.skip |= np.append(money, False)[self._account]
         # A blank account is one account of its own for purposes ("" before the ｜).
         with_blank = np.where(self._account >= 0, self._account + 1, 0)
         # The family of each distinct purpose, then of each row (−1: no purpose, or no family).
-        families, self._families = _codes(purpose_family(pd.Series(self._purposes, dtype="string")),
-                                          len(self._purposes))
+        families, family_names = pd.factorize(purpose_family(pd.Series(self._purposes, dtype="string")))
+        self._families = np.asarray(family_names, dtype=object)
         families = np.append(families, -1)  # code −1 of a row without a purpose reads the last
         self._family = families[self._purpose]
         self.codes = {"purpose": _pair_codes(with_blank, self._purpose),
@@ -558,17 +596,13 @@ class Outlier(Rule):
         frame = ledger.frame
         if "debit" not in frame or "credit" not in frame:
             return
-        txn = frame[frame["row_type"] == "txn"]
+        txn = ledger.transactions
         if txn.empty:
             return
         p = ctx.params
         vouchers = ledger.kind == "vouchers"
-        party = txn["counterparty"] if "counterparty" in txn else None
-        purpose = normalise_purpose(_without_party(txn["summary"], party)) if "summary" in txn else pd.Series(
-            pd.NA, index=txn.index, dtype="string")
-        account, skip = _accounts_and_transfers(txn, vouchers)
-        populations = Populations(purpose, account, party)
-        skip = skip.to_numpy(dtype=bool)
+        populations = Populations(txn, vouchers)
+        skip = populations.skip
         sides = (("debit", "借方"), ("credit", "贷方")) if vouchers else (("credit", "付款"), ("debit", "收款"))
         for column, side_label in sides:
             amount = txn[column].astype("Int64").to_numpy(dtype=np.int64, na_value=0)
