@@ -45,14 +45,6 @@ _CASH_ACCOUNT_RE = re.compile(r"^\s*101|现金")
 # --- shared helpers -----------------------------------------------------------------------------
 
 
-@per_distinct
-@per_distinct
-def _contains_any(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
-    if not words:
-        return pd.Series(False, index=text.index)
-    return text.str.contains("|".join(map(re.escape, words)), regex=True)
-
-
 def _cash_column(ledger) -> str | None:
     """The column holding the cash balance, or None when the book shows none."""
     frame = ledger.frame
@@ -145,20 +137,19 @@ def _cash_side(ledger) -> pd.Series:
 def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.Pattern) -> pd.Series:
     """Rows whose summary names a cash/bank transfer or whose counter account is the other side."""
     # "库存现金" holds "存现" but names the account, not a deposit.
-    summary = _without_cash_account(_text(frame, "summary"))
-    by_words = _contains_any(summary, words)
-    by_account = _matches(_text(frame, "counter_account"), account_re)
-    return by_words | by_account
+    pattern = re.compile("|".join(map(re.escape, words))) if words else None
+    by_words = _per_value(_text(frame, "summary"),
+                          lambda text: pattern is not None and bool(pattern.search(text.replace("库存现金", ""))))
+    by_account = _per_value(_text(frame, "counter_account"), lambda text: bool(account_re.search(text)))
+    return pd.Series(by_words | by_account, index=frame.index)
 
 
-@per_distinct
-def _without_cash_account(text: pd.Series) -> pd.Series:
-    return text.str.replace("库存现金", "", regex=False)
-
-
-@per_distinct
-def _matches(text: pd.Series, pattern: re.Pattern) -> pd.Series:
-    return text.str.contains(pattern)
+def _per_value(text: pd.Series, test) -> np.ndarray:
+    """`test` (str → bool) of each value of a text column, run once per distinct value: ledger
+    text repeats on most rows, and a plain loop over a few hundred values costs less than a pandas
+    string method's fixed overhead."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    return np.fromiter(map(test, uniques), dtype=bool, count=len(uniques))[codes]
 
 
 def _with_party(frame: pd.DataFrame) -> pd.Series:
@@ -362,7 +353,7 @@ class SplitPayment(Rule):
         if window < 1 or ratio < 0:
             ctx.warnings.append(f"CA04 参数无效（window_days={window}, min_part_ratio={ratio}），本项检查未做")
             return
-        payments = _payments(ledger, tuple(ctx.params["exclude_keywords"]))
+        payments, lines = _payments(ledger, tuple(ctx.params["exclude_keywords"]))
         if payments.empty:
             return
         used: set[int] = set()
@@ -376,50 +367,63 @@ class SplitPayment(Rule):
             if name == "cash_threshold":
                 eligible &= payments["cash"]
             candidates = payments[eligible]
-            sums = candidates.groupby("key")["amount"].agg(["sum", "count"])
-            keys = sums.index[(sums["count"] >= 2) & (sums["sum"] >= threshold)]
-            for _, group in candidates[candidates["key"].isin(keys)].groupby("key", sort=False):
-                for cluster in _clusters(group, window, threshold):
+            if len(candidates) < 2:
+                continue
+            # Payments are sorted by payee: each payee's payments are one run of rows.
+            key = candidates["key"].to_numpy()
+            days = candidates["day"].to_numpy(dtype="datetime64[D]")
+            amounts = candidates["amount"].to_numpy(dtype=np.int64)
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            ends = np.r_[starts[1:], len(key)]
+            for start, end, total in zip(starts, ends, np.add.reduceat(amounts, starts)):
+                if end - start < 2 or total < threshold:
+                    continue
+                for first, last in _clusters(days[start:end], amounts[start:end], window, threshold):
+                    cluster = candidates.iloc[start + first:start + last]
                     used.update(int(r) for r in cluster["row"])
-                    yield self._finding(ledger, ctx, cluster, threshold, label, purpose_word, window)
+                    yield self._finding(ledger, ctx, cluster, lines, threshold, label, purpose_word, window)
 
     @staticmethod
-    def _finding(ledger, ctx, cluster: pd.DataFrame, threshold: int, label: str, purpose_word: str,
-                 window: int) -> Finding:
+    def _finding(ledger, ctx, cluster: pd.DataFrame, lines: dict[int, list[int]], threshold: int,
+                 label: str, purpose_word: str, window: int) -> Finding:
+        """`lines`: the rows of each payment made of several lines, by payment number."""
         first = {name: cluster[name].iat[0] for name in ("row", "party", "summary", "voucher", "key")}
         amounts = cluster["amount"].tolist()
         total = sum(amounts)
-        rows = [int(r) for rows in cluster["rows"] for r in rows]
+        shown = {a: (fen_to_display(a), fen_to_str(a)) for a in set(amounts)}  # amounts repeat
+        rows = [int(r) for row, payment in zip(cluster["row"].tolist(), cluster["payment"].tolist())
+                for r in lines.get(payment, (row,))]
         dates = cluster["day"].to_numpy("datetime64[D]").astype(str).tolist()  # "2024-03-05"
         start = cluster["day"].iat[0]
         period = dates[0] if dates[0] == dates[-1] else f"{dates[0]} 至 {dates[-1]}"
         how = "现金支付" if label == "现金支付上限" else "支付"
         whom = (f"向“{first['party']}”{how}" if first["party"]
                 else f"以相近事由（“{first['summary']}”）{how}")
-        message = (f"{period} {whom} {len(amounts)} 笔（{'、'.join(fen_to_display(a) for a in amounts)} 元），"
+        message = (f"{period} {whom} {len(amounts)} 笔（{'、'.join(shown[a][0] for a in amounts)} 元），"
                    f"每笔低于{label} {fen_to_display(threshold)} 元，合计 {fen_to_display(total)} 元已达到该限额；"
                    f"请核实是否拆分支付以{purpose_word}，调阅各笔凭证、合同和验收单")
         return ctx.finding(
             ledger, message, row=int(first["row"]), column="credit", voucher=first["voucher"],
             date=start, amount=total, key=label,
-            evidence={"rows": rows, "amounts": [fen_to_str(a) for a in amounts], "dates": dates,
-                      "vouchers": [v for v in cluster["voucher"] if v], "total": fen_to_str(total),
+            evidence={"rows": rows, "amounts": [shown[a][1] for a in amounts], "dates": dates,
+                      "vouchers": [v for v in cluster["voucher"].tolist() if v], "total": fen_to_str(total),
                       "threshold": fen_to_str(threshold), "threshold_name": label,
                       "group": first["key"], "window_days": window})
 
 
 def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
-    """One row per payment: dated transaction credits that are not cash/bank transfers, grouped by
+    """One row per payment (and the rows of each payment of several lines, by its `payment` number):
+    dated transaction credits that are not cash/bank transfers, grouped by
     payee (or purpose); the lines of one voucher to one payee on one day are one payment, since
     they were approved together (a payroll voucher of many lines is not a split)."""
     frame = ledger.frame
     credit = _money(frame, "credit")
     transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
-        | _matches(_text(frame, "counter_account"), _CASH_ACCOUNT_RE)
+        | _per_value(_text(frame, "counter_account"), lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
     paid = (frame["row_type"] == TXN) & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
     lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
     if lines.empty:
-        return lines
+        return lines, {}
     lines["amount"] = credit[paid].astype("int64")
     lines["day"] = frame.loc[paid, "date"].dt.normalize()
     lines["cash"] = _cash_side(ledger)[paid]
@@ -442,28 +446,27 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     np.add.at(amount, group_id, lines["amount"].to_numpy(dtype=np.int64))
     payments["amount"] = amount
     payments["cash"] = np.bincount(group_id, weights=~lines["cash"].to_numpy(dtype=bool), minlength=n_groups) == 0
-    # Row lists only where a payment has several lines (building a list per group is slow).
-    payments["rows"] = [[row] for row in payments["row"]]
+    # Row lists only where a payment has several lines (a list per payment is slow to build).
+    payments["payment"] = np.arange(n_groups)
     count = np.bincount(group_id, minlength=n_groups)
     several = np.isin(group_id, np.flatnonzero(count > 1))
-    for gid, rows in lines["row"][several].groupby(group_id[several]):
-        payments.at[gid, "rows"] = rows.tolist()
+    rows_of = {int(gid): rows.tolist() for gid, rows in lines["row"][several].groupby(group_id[several])}
     payments["voucher"] = payments["voucher"].where(payments["voucher"].notna(), None)
-    return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True)
+    return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True), rows_of
 
 
-def _clusters(group: pd.DataFrame, window: int, threshold: int) -> Iterator[pd.DataFrame]:
-    """Greedy, non-overlapping: from the earliest open payment, the payments dated within `window`
-    days of it (first and last day included); a cluster of ≥2 whose total reaches `threshold` is
-    reported and its payments are used up. Never chains: weekly wages do not add up over a year."""
-    days = group["day"].to_numpy(dtype="datetime64[D]")
-    amounts = group["amount"].to_numpy(dtype="int64")
+def _clusters(days: np.ndarray, amounts: np.ndarray, window: int, threshold: int) -> Iterator[tuple[int, int]]:
+    """One payee's payments in date order (`days` datetime64[D], `amounts`) → the (start, stop)
+    positions of its clusters. Greedy, non-overlapping: from the earliest open payment, the payments
+    dated within `window` days of it (first and last day included); a cluster of ≥2 whose total
+    reaches `threshold` is reported and its payments are used up. Never chains: weekly wages do not
+    add up over a year."""
     span = np.timedelta64(window, "D")
-    i, n = 0, len(group)
+    i, n = 0, len(days)
     while i < n:
         j = i + int((days[i:] < days[i] + span).sum())
         if j - i >= 2 and int(amounts[i:j].sum()) >= threshold:
-            yield group.iloc[i:j]
+            yield i, j
             i = j
         else:
             i += 1
