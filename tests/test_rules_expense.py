@@ -262,3 +262,17 @@ def test_spending_agrees_with_the_string_method_reference(seed):
     rows, column = _ref_spending(ledger)
     assert got.column == column
     pd.testing.assert_frame_equal(got.rows, rows, check_exact=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_payee_key_agrees_with_the_string_method_reference(seed):
+    import numpy as np
+
+    from finaudit.rules.expense import _payee_key
+    rng = np.random.default_rng(seed)
+    names = np.array(["张三", " 张 三 ", "ABC公司", "abc公司", "\u3000李四", "", "Straße", "STRASSE"], dtype=object)
+    payee = pd.Series(rng.choice(names, int(rng.integers(1, 500))), dtype=object)
+    payee.index = payee.index * 7
+    want = payee.str.replace(r"\s+", "", regex=True).str.casefold()
+    got = _payee_key(payee)
+    assert got.index.equals(want.index) and got.tolist() == want.tolist()

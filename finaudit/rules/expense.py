@@ -52,6 +52,7 @@ _OWN_ACCOUNT = re.compile(r"^\s*10[12]|库存现金|^\s*现金|银行存款")
 _OWN_TRANSFER = re.compile(
     r"提现|取现|提取现金|提取备用金|存现|现金存入|现金送存|送存银行|缴存银行|解缴银行|"
     r"存入(?:银行|信用社|农商|农信|邮储|基本户|账户)|转存|内部转账|账户间划转")
+_BLANKS = re.compile(r"\s+")
 _REVERSAL = re.compile(r"冲销|冲回|冲正|红冲|冲红|冲账|更正|作废")
 _NOT_FILLED = re.compile(r"^(?:[-—/／0]*|(?:无|未|没有|否|待).*)$")
 
@@ -446,7 +447,7 @@ class DuplicatePayment(Rule):
         rows = rows[(rows["_amount"] >= ctx.params["min_amount"]) & rows["date"].notna()]
         if len(rows) < 2:
             return
-        payee = text(rows, "counterparty").str.replace(r"\s+", "", regex=True).str.casefold()
+        payee = _payee_key(text(rows, "counterparty"))
         what = purpose(text(rows, "summary"))
         key = ("收款方:" + payee).where(payee != "", ("用途:" + what).where(what != "", ""))
         rows = rows.assign(_key=key, _period=periods(text(rows, "summary")))
@@ -476,8 +477,9 @@ class DuplicatePayment(Rule):
         payee = quoted(group["counterparty"][0])
         who = f"收款方“{payee}”" if payee else f"同一用途“{quoted(group['summary'][0])}”"
         vouchers = [voucher_of(v) for v in group["voucher"]]
-        listed = "、".join(f"{v or '第' + str(int(row)) + '行'}（{iso(day)}）"
-                          for v, row, day in zip(vouchers, group["_row"], group["date"]))
+        dates = [iso(day) for day in group["date"]]
+        listed = "、".join(f"{v or '第' + str(int(row)) + '行'}（{day}）"
+                          for v, row, day in zip(vouchers, group["_row"], dates))
         amount = int(group["_amount"][0])
         return ctx.finding(
             ledger,
@@ -486,8 +488,15 @@ class DuplicatePayment(Rule):
             row=int(group["_row"][0]), column="credit", voucher=vouchers[0], date=group["date"][0],
             amount=amount,
             evidence={"rows": [int(r) for r in group["_row"]], "vouchers": vouchers,
-                      "dates": [iso(d) for d in group["date"]],
+                      "dates": dates,
                       "total": fen_to_str(sum(int(a) for a in group["_amount"]))})
+
+
+def _payee_key(payee: pd.Series) -> pd.Series:
+    """A payee as a key (blanks removed, casefolded), worked out once per distinct payee."""
+    codes, uniques = pd.factorize(payee, use_na_sentinel=False)
+    keys = np.array([_BLANKS.sub("", name).casefold() for name in uniques], dtype=object)
+    return pd.Series(keys[codes], index=payee.index)
 
 
 # --- EX05 ------------------------------------------------------------------------------------------
