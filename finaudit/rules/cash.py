@@ -136,20 +136,37 @@ def _cash_side(ledger) -> pd.Series:
 
 def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.Pattern) -> pd.Series:
     """Rows whose summary names a cash/bank transfer or whose counter account is the other side."""
-    # "库存现金" holds "存现" but names the account, not a deposit.
-    pattern = re.compile("|".join(map(re.escape, words))) if words else None
-    by_words = _per_value(_text(frame, "summary"),
-                          lambda text: pattern is not None and bool(pattern.search(text.replace("库存现金", ""))))
-    by_account = _per_value(_text(frame, "counter_account"), lambda text: bool(account_re.search(text)))
-    return pd.Series(by_words | by_account, index=frame.index)
+    (mask,) = _transfer_masks(frame, account_re, words)
+    return mask
 
 
-def _per_value(text: pd.Series, test) -> np.ndarray:
-    """`test` (str → bool) of each value of a text column, run once per distinct value: ledger
-    text repeats on most rows, and a plain loop over a few hundred values costs less than a pandas
-    string method's fixed overhead."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=False)
-    return np.fromiter(map(test, uniques), dtype=bool, count=len(uniques))[codes]
+def _transfer_masks(frame: pd.DataFrame, account_re: re.Pattern, *word_lists: tuple[str, ...]) -> list[pd.Series]:
+    """_transfer_mask for several word lists at once, each column factorized once."""
+    summary = _Distinct(_text(frame, "summary"))
+    by_account = _Distinct(_text(frame, "counter_account")).test(lambda text: bool(account_re.search(text)))
+    masks = []
+    for words in word_lists:
+        if not words:
+            masks.append(pd.Series(by_account, index=frame.index))
+            continue
+        pattern = re.compile("|".join(map(re.escape, words)))
+        # "库存现金" holds "存现" but names the account, not a deposit.
+        by_words = summary.test(lambda text: bool(pattern.search(text.replace("库存现金", ""))))
+        masks.append(pd.Series(by_words | by_account, index=frame.index))
+    return masks
+
+
+class _Distinct:
+    """A text column as codes into its distinct values: ledger text repeats on most rows, and a
+    plain loop over a few hundred distinct values costs less than a pandas string method's fixed
+    overhead."""
+
+    def __init__(self, text: pd.Series):
+        self.codes, self.values = pd.factorize(text, use_na_sentinel=False)
+
+    def test(self, test) -> np.ndarray:
+        """`test` (str → bool) of each row's value, run once per distinct value."""
+        return np.fromiter(map(test, self.values), dtype=bool, count=len(self.values))[self.codes]
 
 
 def _with_party(frame: pd.DataFrame) -> pd.Series:
@@ -419,7 +436,7 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     frame = ledger.frame
     credit = _money(frame, "credit")
     transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
-        | _per_value(_text(frame, "counter_account"), lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
+        | _Distinct(_text(frame, "counter_account")).test(lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
     paid = (frame["row_type"] == TXN) & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
     lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
     if lines.empty:
@@ -503,8 +520,8 @@ class CashSitting(Rule):
         txn = book[(book["row_type"] == TXN) & book["day"].notna()].copy()
         if txn.empty:
             return
-        withdraw = _transfer_mask(txn, tuple(ctx.params["withdraw_keywords"]), _BANK_ACCOUNT_RE)
-        deposit = _transfer_mask(txn, tuple(ctx.params["deposit_keywords"]), _BANK_ACCOUNT_RE)
+        withdraw, deposit = _transfer_masks(txn, _BANK_ACCOUNT_RE, tuple(ctx.params["withdraw_keywords"]),
+                                            tuple(ctx.params["deposit_keywords"]))
         debit = txn["debit"].where(txn["debit"] > 0, 0).fillna(0)
         credit = txn["credit"].where(txn["credit"] > 0, 0).fillna(0)
         txn["withdrawn"] = debit.where(withdraw, 0)
@@ -520,15 +537,17 @@ class CashSitting(Rule):
         available = days["opening"].clip(lower=0) + days["withdrawn"]
         short = days["paid"] - available
         hit = days["opening"].notna() & ~days["unknown"] & (days["received"] > 0) & (short > 0).fillna(False)
-        for day, row in days[hit.fillna(False)].iterrows():
-            sat = int(min(int(short[day]), int(row["received"])))
-            opening, withdrawn = int(row["opening"]), int(row["withdrawn"])
-            received, paid = int(row["received"]), int(row["paid"])
+        flagged = days[hit.fillna(False)]
+        columns = [flagged[name].tolist() for name in ("opening", "withdrawn", "received", "paid", "row", "voucher")]
+        for day, excess, opening, withdrawn, received, paid, row, voucher in zip(
+                flagged.index, short[hit.fillna(False)].tolist(), *columns):
+            sat = int(min(int(excess), int(received)))
+            opening, withdrawn, received, paid = int(opening), int(withdrawn), int(received), int(paid)
             message = (f"{_iso(day)} 现金支出 {fen_to_display(paid)} 元，超过日初库存 {fen_to_display(opening)} 元"
                        f"与当日提现 {fen_to_display(withdrawn)} 元之和，其中 {fen_to_display(sat)} 元只能来自当日收入"
                        f"（{fen_to_display(received)} 元），属坐支；请核实收入是否先存入银行再按规定提现支用")
             yield ctx.finding(
-                ledger, message, row=int(row["row"]), column="credit", voucher=row["voucher"], date=day,
+                ledger, message, row=int(row), column="credit", voucher=voucher, date=day,
                 amount=sat,
                 evidence={"opening": fen_to_str(opening), "withdrawals": fen_to_str(withdrawn),
                           "receipts": fen_to_str(received), "payments": fen_to_str(paid),
