@@ -276,3 +276,57 @@ def test_payee_key_agrees_with_the_string_method_reference(seed):
     want = payee.str.replace(r"\s+", "", regex=True).str.casefold()
     got = _payee_key(payee)
     assert got.index.equals(want.index) and got.tolist() == want.tolist()
+
+
+def _ref_holiday_findings(rule, ledger, ctx):
+    """HolidayEntry.check as it was before the numpy rewrite: a groupby per day, a frame per finding."""
+    from finaudit.rules.calendar import WorkCalendar
+    txn = ledger.transactions
+    txn = txn[txn["date"].notna()]
+    calendar = WorkCalendar(ctx.params["extra_holidays"], ctx.params["extra_workdays"])
+    days = txn["date"].dt.normalize()
+    status = {day: calendar.is_workday(day.date()) for day in days.unique()}
+    rest = days.isin([day for day, known in status.items() if known is False])
+    for day, entries in txn[rest].groupby(days[rest], sort=True):
+        entries = entries.sort_values("_row")
+        last = entries.iloc[-1]
+        vouchers = (list(dict.fromkeys(v for v in entries["voucher"].dropna().astype(str)))
+                    if "voucher" in entries else [])
+        name = calendar.day_name(day.date())
+        listed = f"（凭证 {'、'.join(vouchers[:8])}{' 等' if len(vouchers) > 8 else ''}）" if vouchers else ""
+        count = (f"{len(vouchers)} 张凭证 {len(entries)} 行分录" if ledger.kind == "vouchers" and vouchers
+                 else f"{len(entries)} 笔")
+        yield ctx.finding(
+            ledger,
+            f"{day.date().isoformat()}（{name}）记账 {count}{listed}：节假日记账；"
+            "请核实业务是否确在当日发生，有无倒签、补记或事后调整",
+            row=int(last["_row"]), column="date", voucher=last.get("voucher"), date=day,
+            evidence={"day": name, "rows": [int(r) for r in entries["_row"]], "vouchers": vouchers})
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_holiday_entries_agree_with_the_groupby_reference(seed):
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.expense import HolidayEntry
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 500))
+    kind = ["cash_journal", "vouchers"][seed % 2]
+    dates = pd.Series(pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+                      + pd.to_timedelta(rng.integers(0, 3, n), unit="h"))
+    dates[rng.random(n) < 0.05] = pd.NaT
+    data = {"_row": rng.permutation(n) + 4, "row_type": rng.choice(["txn"] * 9 + ["month_total"], n),
+            "date": dates.to_numpy()}
+    if seed % 4 != 3:
+        data["voucher"] = pd.array(rng.choice(np.array(["记-1", "记-2", "记-3", None, "12"], dtype=object), n),
+                                   dtype="string")
+    frame = pd.DataFrame(data, index=pd.Index(rng.permutation(n) * 2))
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = HolidayEntry()
+    ctx = RuleContext(rule, {p.name: p.coerce(list(p.default)) for p in rule.params}, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _ref_holiday_findings(rule, ledger, ctx)]
+    assert got == want and (n < 20 or got)

@@ -696,24 +696,42 @@ class HolidayEntry(Rule):
             if warning not in ctx.warnings:
                 ctx.warnings.append(warning)
         rest = days.isin([day for day, known in status.items() if known is False])
-        for day, entries in txn[rest].groupby(days[rest], sort=True):
-            yield self._finding(ledger, ctx, calendar, day, entries.sort_values("_row"))
+        if not rest.any():
+            return
+        # The rest-day entries sorted by day and row once; each day is then a slice of plain arrays.
+        rest_days, rows = days[rest].to_numpy(), txn.loc[rest, "_row"].to_numpy()
+        order = np.lexsort((rows, rest_days))
+        rest_days, rows = rest_days[order], rows[order].tolist()
+        if "voucher" in txn:
+            voucher = txn.loc[rest, "voucher"]
+            present = voucher.notna().to_numpy()[order].tolist()
+            voucher = voucher.to_numpy(dtype=object)[order].tolist()
+        else:
+            voucher = present = None
+        bounds = np.flatnonzero(np.r_[True, rest_days[1:] != rest_days[:-1], True])
+        for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            day = pd.Timestamp(rest_days[start])
+            if voucher is None:
+                last_voucher, vouchers = None, []
+            else:
+                last_voucher = voucher[end - 1]
+                vouchers = list(dict.fromkeys(str(v) for v, ok in zip(voucher[start:end], present[start:end]) if ok))
+            yield self._finding(ledger, ctx, calendar, day, rows[start:end], last_voucher, vouchers)
 
     @staticmethod
-    def _finding(ledger, ctx, calendar, day, entries):
-        last = entries.iloc[-1]
-        vouchers = (list(dict.fromkeys(v for v in entries["voucher"].dropna().astype(str)))
-                    if "voucher" in entries else [])
+    def _finding(ledger, ctx, calendar, day, rows, last_voucher, vouchers):
+        """`rows`: the day's entries in row order; `last_voucher`: the voucher cell of the last one;
+        `vouchers`: the day's distinct vouchers."""
         name = calendar.day_name(day.date())
         listed = f"（凭证 {'、'.join(vouchers[:8])}{' 等' if len(vouchers) > 8 else ''}）" if vouchers else ""
-        count = (f"{len(vouchers)} 张凭证 {len(entries)} 行分录" if ledger.kind == "vouchers" and vouchers
-                 else f"{len(entries)} 笔")
+        count = (f"{len(vouchers)} 张凭证 {len(rows)} 行分录" if ledger.kind == "vouchers" and vouchers
+                 else f"{len(rows)} 笔")
         return ctx.finding(
             ledger,
             f"{day.date().isoformat()}（{name}）记账 {count}{listed}：节假日记账；"
             "请核实业务是否确在当日发生，有无倒签、补记或事后调整",
-            row=int(last["_row"]), column="date", voucher=last.get("voucher"), date=day,
-            evidence={"day": name, "rows": [int(r) for r in entries["_row"]], "vouchers": vouchers})
+            row=int(rows[-1]), column="date", voucher=last_voucher, date=day,
+            evidence={"day": name, "rows": [int(r) for r in rows], "vouchers": vouchers})
 
 
 # --- EX09 ------------------------------------------------------------------------------------------
