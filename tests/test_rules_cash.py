@@ -238,3 +238,44 @@ def test_cash_account_name_in_summary_is_not_a_deposit(xlsx):
         [D(2023, 3, 1), "记-1", "以库存现金支付挖机台班费", "", 1200, 1800],
     ]})
     assert [(f.code, f.row) for f in ca(report)] == [("CA03", 4)]
+
+
+# --- the transfer mask against the pandas string-method version it replaced ------------------------
+
+def _ref_transfer_mask(frame, words, account_re):
+    """As in finaudit.rules.cash before the per-distinct-value rewrite (the reference)."""
+    import re
+
+    import pandas as pd
+
+    from finaudit.ingest.ledger import text_column
+    summary = text_column(frame, "summary").str.replace("库存现金", "", regex=False)
+    by_words = (summary.str.contains("|".join(map(re.escape, words)), regex=True) if words
+                else pd.Series(False, index=frame.index))
+    return by_words | text_column(frame, "counter_account").str.contains(account_re)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_transfer_mask_agrees_with_the_string_method_reference(seed):
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.rules.cash import _BANK_ACCOUNT_RE, _CASH_ACCOUNT_RE, DEPOSIT_WORDS, WITHDRAW_WORDS, \
+        _transfer_mask
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 600))
+    summaries = ["存入银行", "库存现金盘点", "付库存现金存现", "提现", " 提 现", "付电费", "", None, "存现(a+b)",
+                 "从银行提取备用金", "转存银行款", "a+b", "送存"]
+    accounts = ["102银行存款", " 101", "现金", "其他应付款", "", None, "信用社", "管理费用101"]
+    frame = pd.DataFrame({
+        "summary": pd.array(rng.choice(np.array(summaries, dtype=object), n), dtype="string"),
+        "counter_account": pd.array(rng.choice(np.array(accounts, dtype=object), n), dtype="string"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    if seed % 5 == 0:
+        frame = frame.drop(columns="counter_account")
+    for words in (DEPOSIT_WORDS, WITHDRAW_WORDS, DEPOSIT_WORDS + WITHDRAW_WORDS, (), ("a+b", "存现")):
+        for account_re in (_BANK_ACCOUNT_RE, _CASH_ACCOUNT_RE):
+            got = _transfer_mask(frame, words, account_re)
+            want = _ref_transfer_mask(frame, words, account_re)
+            assert got.index.equals(frame.index)
+            assert got.tolist() == want.tolist()

@@ -186,3 +186,147 @@ def test_payments_to_officials_need_the_pack_list(tmp_path, officials, expected)
             [D(2023, 3, 31), "记-9", "发放3月份报酬", "应付工资", "张三", "", 1800, 1200]]
     report = audit(tmp_path, {"现金日记账": rows}, pack={"officials": officials}, select=("EX09",))
     assert [row for _, row in found(report, "EX09")] == expected
+
+
+# --- the spending rows against the pandas string-method version they replaced ----------------------
+
+def _ref_spending(ledger):
+    """As in finaudit.rules.expense before the per-distinct-value rewrite (the reference)."""
+    import pandas as pd
+
+    from finaudit.ingest.ledger import text_column as text
+    from finaudit.rules.expense import _OWN_ACCOUNT, _OWN_TRANSFER, _REVERSAL, _drop_reversed, _expense_lines
+
+    def matches(values, pattern):
+        return values.str.contains(pattern)
+
+    frame = ledger.frame
+    txn = frame[frame["row_type"] == "txn"]
+    summary = text(txn, "summary")
+    if ledger.kind == "vouchers":
+        column = "debit"
+        expense = _expense_lines(txn, ledger.year)
+        debit = txn["debit"]
+        credit = txn["credit"] if "credit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
+        paid = expense & debit.gt(0).fillna(False) & ~matches(summary, _REVERSAL)
+        reversal = expense & (debit.lt(0).fillna(False)
+                              | (credit.gt(0).fillna(False) & matches(summary, _REVERSAL)))
+        reversed_amount = debit.abs().where(debit.lt(0).fillna(False), credit)
+    else:
+        column = "credit"
+        transfer = (matches(text(txn, "counter_account"), _OWN_ACCOUNT) | matches(summary, _OWN_TRANSFER))
+        credit = txn["credit"]
+        debit = txn["debit"] if "debit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
+        paid = credit.gt(0).fillna(False) & ~transfer & ~matches(summary, _REVERSAL)
+        reversal = ~transfer & (credit.lt(0).fillna(False)
+                                | (debit.gt(0).fillna(False) & matches(summary, _REVERSAL)))
+        reversed_amount = credit.abs().where(credit.lt(0).fillna(False), debit)
+    rows = txn[paid].assign(_amount=txn.loc[paid, column].astype("int64"))
+    return _drop_reversed(rows, txn[reversal], reversed_amount[reversal]), column
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_spending_agrees_with_the_string_method_reference(seed):
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.expense import _spending
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    kind = ["cash_journal", "bank_journal", "vouchers"][seed % 3]
+    summaries = np.array(["付电费", "冲销上笔", "红冲 付电费", "提现", "存入银行", "内部转账", "", None, "作废",
+                          "购买办公用品", "存入信用社", "收房租"], dtype=object)
+    amounts = np.array([None, 0, 5000, -5000, 120000, -120000, 30000], dtype=object)
+    data = {
+        "_row": np.arange(4, 4 + n),
+        "row_type": rng.choice(["txn"] * 8 + ["opening", "month_total"], n),
+        "date": pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
+        "summary": pd.array(rng.choice(summaries, n), dtype="string"),
+        "debit": pd.array(rng.choice(amounts, n), dtype="Int64"),
+        "credit": pd.array(rng.choice(amounts, n), dtype="Int64"),
+        "counterparty": pd.array(rng.choice(np.array(["张三", "", None, "供电所"], dtype=object), n), dtype="string"),
+    }
+    if kind == "vouchers":
+        data["account_code"] = pd.array(rng.choice(np.array(["541", "502", "101", "551001", None], dtype=object), n),
+                                        dtype="string")
+        data["account_name"] = pd.array(rng.choice(np.array(["管理费用", "经营收入", "其他支出", None], dtype=object), n),
+                                        dtype="string")
+    else:
+        data["counter_account"] = pd.array(rng.choice(np.array(["102银行存款", "库存现金", "管理费用", "", None],
+                                                               dtype=object), n), dtype="string")
+    frame = pd.DataFrame(data, index=pd.Index(rng.permutation(n) * 3))
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    got = _spending(ledger)
+    rows, column = _ref_spending(ledger)
+    assert got.column == column
+    pd.testing.assert_frame_equal(got.rows, rows, check_exact=True)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_payee_key_agrees_with_the_string_method_reference(seed):
+    import numpy as np
+
+    from finaudit.rules.expense import _payee_key
+    rng = np.random.default_rng(seed)
+    names = np.array(["张三", " 张 三 ", "ABC公司", "abc公司", "\u3000李四", "", "Straße", "STRASSE"], dtype=object)
+    payee = pd.Series(rng.choice(names, int(rng.integers(1, 500))), dtype=object)
+    payee.index = payee.index * 7
+    want = payee.str.replace(r"\s+", "", regex=True).str.casefold()
+    got = _payee_key(payee)
+    assert got.index.equals(want.index) and got.tolist() == want.tolist()
+
+
+def _ref_holiday_findings(rule, ledger, ctx):
+    """HolidayEntry.check as it was before the numpy rewrite: a groupby per day, a frame per finding."""
+    from finaudit.rules.calendar import WorkCalendar
+    txn = ledger.transactions
+    txn = txn[txn["date"].notna()]
+    calendar = WorkCalendar(ctx.params["extra_holidays"], ctx.params["extra_workdays"])
+    days = txn["date"].dt.normalize()
+    status = {day: calendar.is_workday(day.date()) for day in days.unique()}
+    rest = days.isin([day for day, known in status.items() if known is False])
+    for day, entries in txn[rest].groupby(days[rest], sort=True):
+        entries = entries.sort_values("_row")
+        last = entries.iloc[-1]
+        vouchers = (list(dict.fromkeys(v for v in entries["voucher"].dropna().astype(str)))
+                    if "voucher" in entries else [])
+        name = calendar.day_name(day.date())
+        listed = f"（凭证 {'、'.join(vouchers[:8])}{' 等' if len(vouchers) > 8 else ''}）" if vouchers else ""
+        count = (f"{len(vouchers)} 张凭证 {len(entries)} 行分录" if ledger.kind == "vouchers" and vouchers
+                 else f"{len(entries)} 笔")
+        yield ctx.finding(
+            ledger,
+            f"{day.date().isoformat()}（{name}）记账 {count}{listed}：节假日记账；"
+            "请核实业务是否确在当日发生，有无倒签、补记或事后调整",
+            row=int(last["_row"]), column="date", voucher=last.get("voucher"), date=day,
+            evidence={"day": name, "rows": [int(r) for r in entries["_row"]], "vouchers": vouchers})
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_holiday_entries_agree_with_the_groupby_reference(seed):
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.expense import HolidayEntry
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 500))
+    kind = ["cash_journal", "vouchers"][seed % 2]
+    dates = pd.Series(pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+                      + pd.to_timedelta(rng.integers(0, 3, n), unit="h"))
+    dates[rng.random(n) < 0.05] = pd.NaT
+    data = {"_row": rng.permutation(n) + 4, "row_type": rng.choice(["txn"] * 9 + ["month_total"], n),
+            "date": dates.to_numpy()}
+    if seed % 4 != 3:
+        data["voucher"] = pd.array(rng.choice(np.array(["记-1", "记-2", "记-3", None, "12"], dtype=object), n),
+                                   dtype="string")
+    frame = pd.DataFrame(data, index=pd.Index(rng.permutation(n) * 2))
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = HolidayEntry()
+    ctx = RuleContext(rule, {p.name: p.coerce(list(p.default)) for p in rule.params}, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _ref_holiday_findings(rule, ledger, ctx)]
+    assert got == want and (n < 20 or got)

@@ -476,3 +476,174 @@ def test_robust_groups_agrees_with_the_groupby_reference(seed):
         pd.testing.assert_frame_equal(got, want, check_exact=True)
     got = robust_groups(x, keys["purpose"], min_group=3, min_spread=0.0)
     pd.testing.assert_frame_equal(got, _ref_robust_groups(x, keys["purpose"], 3, 0.0), check_exact=True)
+
+
+# --- the whole of ST02 against the key-string version it replaced ---------------------------------
+
+def _ref_normalise_purpose(summary: pd.Series) -> pd.Series:
+    """As in finaudit.rules.stats before the group-code rewrite (the reference)."""
+    from finaudit.rules.stats import _DATE_WORDS, _NUMBERS, _PUNCT
+    text = summary.astype("string").str.replace(r"\s+", "", regex=True)
+    text = text.str.replace(_DATE_WORDS, "", regex=True)
+    text = text.str.replace(_NUMBERS, "", regex=True)
+    text = text.str.replace(_PUNCT, "", regex=True)
+    return text.mask(text == "")
+
+
+def _ref_account_key(values: pd.Series) -> pd.Series:
+    """As in finaudit.rules.stats before the group-code rewrite (the reference)."""
+    text = values.astype("string").str.replace(r"\s+", "", regex=True)
+    return text.mask(text == "")
+
+
+def _ref_contains(values: pd.Series, pattern) -> pd.Series:
+    """As in finaudit.rules.stats before the group-code rewrite (the reference)."""
+    return values.astype("string").fillna("").str.contains(pattern)
+
+
+def _ref_starts(values: pd.Series, pattern) -> pd.Series:
+    """As in finaudit.rules.stats before the group-code rewrite (the reference)."""
+    return values.astype("string").fillna("").str.match(pattern)
+
+
+def _ref_without_party(summary: pd.Series, party: pd.Series | None) -> pd.Series:
+    """As in finaudit.rules.stats before the group-code rewrite (the reference)."""
+    if party is None:
+        return summary
+    text = summary.astype("string")
+    names = party.astype("string").str.replace(r"\s+", "", regex=True)
+    has = text.notna() & names.notna() & (names.str.len() >= 2)
+    if not has.any():
+        return text
+    out = text.copy()
+    out[has] = [s.replace(n, "") for s, n in zip(text[has], names[has])]
+    return out
+
+
+def _ref_population_keys(purpose, account, party):
+    """As in finaudit.rules.stats before the group-code rewrite (the reference)."""
+    from finaudit.rules.stats import purpose_family
+    _account_key = _ref_account_key
+    index = purpose.index
+    account_text = account.reindex(index) if account is not None else pd.Series(pd.NA, index=index, dtype="string")
+    keys = {"purpose": account_text.fillna("") + "｜" + purpose}
+    keys["counterparty"] = (_account_key(party.reindex(index)) if party is not None
+                            else pd.Series(pd.NA, index=index, dtype="string"))
+    keys["family"] = account_text + "｜" + purpose_family(purpose)
+    return keys
+
+
+def _ref_accounts_and_transfers(txn, vouchers):
+    """As in finaudit.rules.stats before the group-code rewrite (the reference)."""
+    from finaudit.rules.stats import _CASH_OR_BANK, _CLOSING, _MONEY_ACCOUNT, _TRANSFER
+    _account_key, _contains, _starts = _ref_account_key, _ref_contains, _ref_starts
+    summary = txn["summary"] if "summary" in txn else None
+    skip = pd.Series(False, index=txn.index)
+    if vouchers:
+        account = _account_key(txn["account_code"]) if "account_code" in txn else None
+        if (account is None or account.isna().all()) and "account_name" in txn:
+            account = _account_key(txn["account_name"])
+        if "account_name" in txn:
+            skip |= _contains(txn["account_name"], _CASH_OR_BANK)
+        if summary is not None:
+            skip |= _contains(summary, _CLOSING)
+    else:
+        account = _account_key(txn["counter_account"]) if "counter_account" in txn else None
+        if summary is not None:
+            skip |= _contains(summary, _TRANSFER)
+    if account is not None:
+        skip |= _starts(account, _MONEY_ACCOUNT)
+    return account, skip
+
+
+def _ref_outlier(ledger, ctx):
+    """Outlier.check as it was before the group-code rewrite: key strings, the groupby statistics."""
+    frame = ledger.frame
+    txn = frame[frame["row_type"] == "txn"]
+    p = ctx.params
+    vouchers = ledger.kind == "vouchers"
+    party = txn["counterparty"] if "counterparty" in txn else None
+    purpose = (_ref_normalise_purpose(_ref_without_party(txn["summary"], party)) if "summary" in txn
+               else pd.Series(pd.NA, index=txn.index, dtype="string"))
+    account, skip = _ref_accounts_and_transfers(txn, vouchers)
+    keys = _ref_population_keys(purpose, account, party)
+    sides = (("debit", "借方"), ("credit", "贷方")) if vouchers else (("credit", "付款"), ("debit", "收款"))
+    for column, side_label in sides:
+        amount = txn[column].astype("Int64")
+        use = (amount.notna() & (amount > 0) & ~skip).fillna(False).astype(bool)
+        if use.sum() < p["min_group"]:
+            continue
+        x = amount[use].astype("int64")
+        stats = _ref_robust_groups(x, {name: key[use] for name, key in keys.items()},
+                                   p["min_group"], p["min_spread"])
+        hit = (stats["z"] > p["z"]) & (x >= p["min_amount"])
+        for index in hit[hit.fillna(False)].index:
+            yield Outlier()._finding(ledger, ctx, txn.loc[index], int(x[index]), stats.loc[index],
+                                     column, side_label, vouchers)
+
+
+_PARTIES = ["张三", "李四", "王五", "供电所", "东方建筑公司", "张", "  李四 ", None, ""]
+_SUMMARIES = ["付{m}月份电费", "付2023年{m}月电费", "支付{p}误工补贴", "支付{p}工资", "付十二月份电费",
+              "购买办公用品{n}元", "修路工程款（第{n}期）", "提现", "存入银行", "结转本年收益", "计提折旧",
+              "收{p}承包费", "付保洁费", "维修水泵", "", None, "招待餐费", "{p}报销差旅费",
+              "付 {m} 月 电费", "支付{p} 工资（1-3月）", "\u3000报销　交通费 ", "2023.{m}.5 付第二季度租金", "  "]
+_ACCOUNTS = ["管理费用", "502", "其他支出", "现金", "银行存款", "101", " 541 ", "", None, "应付款｜张"]
+
+
+def _random_outlier_ledger(rng, kind: str) -> Ledger:
+    n = int(rng.integers(1, 300))
+    parties = [_PARTIES[i] for i in rng.integers(0, len(_PARTIES), n)]
+    summaries = []
+    for i in range(n):
+        template = _SUMMARIES[rng.integers(0, len(_SUMMARIES))]
+        summaries.append(None if template is None else template.format(
+            m=int(rng.integers(1, 13)), n=int(rng.integers(1, 999)), p=parties[i] or "赵六"))
+    base = rng.choice([50_000, 100_000, 120_000, 2_880_000, 30_000], n) * rng.choice([1, 1, 1, 2, 5, 40], n)
+    amounts = [None if r < 0.08 else 0 if r < 0.12 else -a if r < 0.15 else int(a)
+               for a, r in zip(base, rng.random(n))]
+    other = [None if r < 0.5 else int(a) for a, r in zip(rng.permutation(base), rng.random(n))]
+    data = {
+        "_row": list(range(4, 4 + n)),
+        "row_type": rng.choice(["txn"] * 9 + ["opening", "month_total"], n).tolist(),
+        "date": pd.to_datetime([f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(n)]),
+        "voucher": [f"记-{i + 1}" for i in range(n)],
+        "summary": pd.array(summaries, dtype="string"),
+        "credit": pd.array(amounts, dtype="Int64"),
+        "debit": pd.array(other, dtype="Int64"),
+    }
+    accounts = pd.array([_ACCOUNTS[i] for i in rng.integers(0, len(_ACCOUNTS), n)], dtype="string")
+    if kind == "vouchers":
+        data["account_code"] = accounts
+        data["account_name"] = pd.array(rng.choice(["管理费用", "库存现金", "银行存款", "经营支出"], n), dtype="string")
+    else:
+        data["counter_account"] = accounts
+        if kind == "bank_journal":
+            data["counterparty"] = pd.array(parties, dtype="string")
+    variant = rng.random()
+    if variant < 0.1:  # no 摘要 column
+        del data["summary"]
+    elif variant < 0.2:  # no account column, or one with nothing in it (vouchers: the name is the key)
+        data.pop("counter_account", None)
+        if "account_code" in data:
+            data["account_code"] = pd.array(rng.choice(["", " ", None], n), dtype="string")
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n) if rng.random() < 0.5 else pd.Index(rng.permutation(n) + 10))
+    return Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023,
+                  header_row=3, columns={c: "A" for c in frame.columns}, frame=frame)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_outlier_agrees_with_the_key_string_reference(seed):
+    """ST02 numbers its populations with integer codes and computes statistics only for the groups
+    that hold an amount above min_amount; on random books — repeated and blank purposes, names in
+    the 摘要, blank and money accounts, NA, zero and red amounts — every finding is what the
+    key-string, groupby version gave."""
+    rng = np.random.default_rng(seed)
+    ledger = _random_outlier_ledger(rng, ["bank_journal", "cash_journal", "vouchers"][seed % 3])
+    for params in ({}, {"z": 1.0, "min_group": 3, "min_amount": 100, "min_spread": 0.05},
+                   {"z": 0.3, "min_group": 2, "min_amount": 0, "min_spread": 0.0}):
+        rule = Outlier()
+        effective = {p.name: p.coerce(params.get(p.name, p.default)) for p in rule.params}
+        ctx = RuleContext(rule, effective, rule.severity)
+        got = [f.to_dict() for f in rule.check(ledger, ctx)]
+        want = [f.to_dict() for f in _ref_outlier(ledger, ctx)]
+        assert got == want

@@ -45,14 +45,6 @@ _CASH_ACCOUNT_RE = re.compile(r"^\s*101|现金")
 # --- shared helpers -----------------------------------------------------------------------------
 
 
-@per_distinct
-@per_distinct
-def _contains_any(text: pd.Series, words: tuple[str, ...]) -> pd.Series:
-    if not words:
-        return pd.Series(False, index=text.index)
-    return text.str.contains("|".join(map(re.escape, words)), regex=True)
-
-
 def _cash_column(ledger) -> str | None:
     """The column holding the cash balance, or None when the book shows none."""
     frame = ledger.frame
@@ -144,21 +136,37 @@ def _cash_side(ledger) -> pd.Series:
 
 def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.Pattern) -> pd.Series:
     """Rows whose summary names a cash/bank transfer or whose counter account is the other side."""
-    # "库存现金" holds "存现" but names the account, not a deposit.
-    summary = _without_cash_account(_text(frame, "summary"))
-    by_words = _contains_any(summary, words)
-    by_account = _matches(_text(frame, "counter_account"), account_re)
-    return by_words | by_account
+    (mask,) = _transfer_masks(frame, account_re, words)
+    return mask
 
 
-@per_distinct
-def _without_cash_account(text: pd.Series) -> pd.Series:
-    return text.str.replace("库存现金", "", regex=False)
+def _transfer_masks(frame: pd.DataFrame, account_re: re.Pattern, *word_lists: tuple[str, ...]) -> list[pd.Series]:
+    """_transfer_mask for several word lists at once, each column factorized once."""
+    summary = _Distinct(_text(frame, "summary"))
+    by_account = _Distinct(_text(frame, "counter_account")).test(lambda text: bool(account_re.search(text)))
+    masks = []
+    for words in word_lists:
+        if not words:
+            masks.append(pd.Series(by_account, index=frame.index))
+            continue
+        pattern = re.compile("|".join(map(re.escape, words)))
+        # "库存现金" holds "存现" but names the account, not a deposit.
+        by_words = summary.test(lambda text: bool(pattern.search(text.replace("库存现金", ""))))
+        masks.append(pd.Series(by_words | by_account, index=frame.index))
+    return masks
 
 
-@per_distinct
-def _matches(text: pd.Series, pattern: re.Pattern) -> pd.Series:
-    return text.str.contains(pattern)
+class _Distinct:
+    """A text column as codes into its distinct values: ledger text repeats on most rows, and a
+    plain loop over a few hundred distinct values costs less than a pandas string method's fixed
+    overhead."""
+
+    def __init__(self, text: pd.Series):
+        self.codes, self.values = pd.factorize(text, use_na_sentinel=False)
+
+    def test(self, test) -> np.ndarray:
+        """`test` (str → bool) of each row's value, run once per distinct value."""
+        return np.fromiter(map(test, self.values), dtype=bool, count=len(self.values))[self.codes]
 
 
 def _with_party(frame: pd.DataFrame) -> pd.Series:
@@ -362,7 +370,7 @@ class SplitPayment(Rule):
         if window < 1 or ratio < 0:
             ctx.warnings.append(f"CA04 参数无效（window_days={window}, min_part_ratio={ratio}），本项检查未做")
             return
-        payments = _payments(ledger, tuple(ctx.params["exclude_keywords"]))
+        payments, lines = _payments(ledger, tuple(ctx.params["exclude_keywords"]))
         if payments.empty:
             return
         used: set[int] = set()
@@ -376,50 +384,63 @@ class SplitPayment(Rule):
             if name == "cash_threshold":
                 eligible &= payments["cash"]
             candidates = payments[eligible]
-            sums = candidates.groupby("key")["amount"].agg(["sum", "count"])
-            keys = sums.index[(sums["count"] >= 2) & (sums["sum"] >= threshold)]
-            for _, group in candidates[candidates["key"].isin(keys)].groupby("key", sort=False):
-                for cluster in _clusters(group, window, threshold):
+            if len(candidates) < 2:
+                continue
+            # Payments are sorted by payee: each payee's payments are one run of rows.
+            key = candidates["key"].to_numpy()
+            days = candidates["day"].to_numpy(dtype="datetime64[D]")
+            amounts = candidates["amount"].to_numpy(dtype=np.int64)
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+            ends = np.r_[starts[1:], len(key)]
+            for start, end, total in zip(starts, ends, np.add.reduceat(amounts, starts)):
+                if end - start < 2 or total < threshold:
+                    continue
+                for first, last in _clusters(days[start:end], amounts[start:end], window, threshold):
+                    cluster = candidates.iloc[start + first:start + last]
                     used.update(int(r) for r in cluster["row"])
-                    yield self._finding(ledger, ctx, cluster, threshold, label, purpose_word, window)
+                    yield self._finding(ledger, ctx, cluster, lines, threshold, label, purpose_word, window)
 
     @staticmethod
-    def _finding(ledger, ctx, cluster: pd.DataFrame, threshold: int, label: str, purpose_word: str,
-                 window: int) -> Finding:
+    def _finding(ledger, ctx, cluster: pd.DataFrame, lines: dict[int, list[int]], threshold: int,
+                 label: str, purpose_word: str, window: int) -> Finding:
+        """`lines`: the rows of each payment made of several lines, by payment number."""
         first = {name: cluster[name].iat[0] for name in ("row", "party", "summary", "voucher", "key")}
         amounts = cluster["amount"].tolist()
         total = sum(amounts)
-        rows = [int(r) for rows in cluster["rows"] for r in rows]
+        shown = {a: (fen_to_display(a), fen_to_str(a)) for a in set(amounts)}  # amounts repeat
+        rows = [int(r) for row, payment in zip(cluster["row"].tolist(), cluster["payment"].tolist())
+                for r in lines.get(payment, (row,))]
         dates = cluster["day"].to_numpy("datetime64[D]").astype(str).tolist()  # "2024-03-05"
         start = cluster["day"].iat[0]
         period = dates[0] if dates[0] == dates[-1] else f"{dates[0]} 至 {dates[-1]}"
         how = "现金支付" if label == "现金支付上限" else "支付"
         whom = (f"向“{first['party']}”{how}" if first["party"]
                 else f"以相近事由（“{first['summary']}”）{how}")
-        message = (f"{period} {whom} {len(amounts)} 笔（{'、'.join(fen_to_display(a) for a in amounts)} 元），"
+        message = (f"{period} {whom} {len(amounts)} 笔（{'、'.join(shown[a][0] for a in amounts)} 元），"
                    f"每笔低于{label} {fen_to_display(threshold)} 元，合计 {fen_to_display(total)} 元已达到该限额；"
                    f"请核实是否拆分支付以{purpose_word}，调阅各笔凭证、合同和验收单")
         return ctx.finding(
             ledger, message, row=int(first["row"]), column="credit", voucher=first["voucher"],
             date=start, amount=total, key=label,
-            evidence={"rows": rows, "amounts": [fen_to_str(a) for a in amounts], "dates": dates,
-                      "vouchers": [v for v in cluster["voucher"] if v], "total": fen_to_str(total),
+            evidence={"rows": rows, "amounts": [shown[a][1] for a in amounts], "dates": dates,
+                      "vouchers": [v for v in cluster["voucher"].tolist() if v], "total": fen_to_str(total),
                       "threshold": fen_to_str(threshold), "threshold_name": label,
                       "group": first["key"], "window_days": window})
 
 
 def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
-    """One row per payment: dated transaction credits that are not cash/bank transfers, grouped by
+    """One row per payment (and the rows of each payment of several lines, by its `payment` number):
+    dated transaction credits that are not cash/bank transfers, grouped by
     payee (or purpose); the lines of one voucher to one payee on one day are one payment, since
     they were approved together (a payroll voucher of many lines is not a split)."""
     frame = ledger.frame
     credit = _money(frame, "credit")
     transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
-        | _matches(_text(frame, "counter_account"), _CASH_ACCOUNT_RE)
+        | _Distinct(_text(frame, "counter_account")).test(lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
     paid = (frame["row_type"] == TXN) & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
     lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
     if lines.empty:
-        return lines
+        return lines, {}
     lines["amount"] = credit[paid].astype("int64")
     lines["day"] = frame.loc[paid, "date"].dt.normalize()
     lines["cash"] = _cash_side(ledger)[paid]
@@ -442,28 +463,27 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     np.add.at(amount, group_id, lines["amount"].to_numpy(dtype=np.int64))
     payments["amount"] = amount
     payments["cash"] = np.bincount(group_id, weights=~lines["cash"].to_numpy(dtype=bool), minlength=n_groups) == 0
-    # Row lists only where a payment has several lines (building a list per group is slow).
-    payments["rows"] = [[row] for row in payments["row"]]
+    # Row lists only where a payment has several lines (a list per payment is slow to build).
+    payments["payment"] = np.arange(n_groups)
     count = np.bincount(group_id, minlength=n_groups)
     several = np.isin(group_id, np.flatnonzero(count > 1))
-    for gid, rows in lines["row"][several].groupby(group_id[several]):
-        payments.at[gid, "rows"] = rows.tolist()
+    rows_of = {int(gid): rows.tolist() for gid, rows in lines["row"][several].groupby(group_id[several])}
     payments["voucher"] = payments["voucher"].where(payments["voucher"].notna(), None)
-    return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True)
+    return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True), rows_of
 
 
-def _clusters(group: pd.DataFrame, window: int, threshold: int) -> Iterator[pd.DataFrame]:
-    """Greedy, non-overlapping: from the earliest open payment, the payments dated within `window`
-    days of it (first and last day included); a cluster of ≥2 whose total reaches `threshold` is
-    reported and its payments are used up. Never chains: weekly wages do not add up over a year."""
-    days = group["day"].to_numpy(dtype="datetime64[D]")
-    amounts = group["amount"].to_numpy(dtype="int64")
+def _clusters(days: np.ndarray, amounts: np.ndarray, window: int, threshold: int) -> Iterator[tuple[int, int]]:
+    """One payee's payments in date order (`days` datetime64[D], `amounts`) → the (start, stop)
+    positions of its clusters. Greedy, non-overlapping: from the earliest open payment, the payments
+    dated within `window` days of it (first and last day included); a cluster of ≥2 whose total
+    reaches `threshold` is reported and its payments are used up. Never chains: weekly wages do not
+    add up over a year."""
     span = np.timedelta64(window, "D")
-    i, n = 0, len(group)
+    i, n = 0, len(days)
     while i < n:
         j = i + int((days[i:] < days[i] + span).sum())
         if j - i >= 2 and int(amounts[i:j].sum()) >= threshold:
-            yield group.iloc[i:j]
+            yield i, j
             i = j
         else:
             i += 1
@@ -500,8 +520,8 @@ class CashSitting(Rule):
         txn = book[(book["row_type"] == TXN) & book["day"].notna()].copy()
         if txn.empty:
             return
-        withdraw = _transfer_mask(txn, tuple(ctx.params["withdraw_keywords"]), _BANK_ACCOUNT_RE)
-        deposit = _transfer_mask(txn, tuple(ctx.params["deposit_keywords"]), _BANK_ACCOUNT_RE)
+        withdraw, deposit = _transfer_masks(txn, _BANK_ACCOUNT_RE, tuple(ctx.params["withdraw_keywords"]),
+                                            tuple(ctx.params["deposit_keywords"]))
         debit = txn["debit"].where(txn["debit"] > 0, 0).fillna(0)
         credit = txn["credit"].where(txn["credit"] > 0, 0).fillna(0)
         txn["withdrawn"] = debit.where(withdraw, 0)
@@ -517,15 +537,17 @@ class CashSitting(Rule):
         available = days["opening"].clip(lower=0) + days["withdrawn"]
         short = days["paid"] - available
         hit = days["opening"].notna() & ~days["unknown"] & (days["received"] > 0) & (short > 0).fillna(False)
-        for day, row in days[hit.fillna(False)].iterrows():
-            sat = int(min(int(short[day]), int(row["received"])))
-            opening, withdrawn = int(row["opening"]), int(row["withdrawn"])
-            received, paid = int(row["received"]), int(row["paid"])
+        flagged = days[hit.fillna(False)]
+        columns = [flagged[name].tolist() for name in ("opening", "withdrawn", "received", "paid", "row", "voucher")]
+        for day, excess, opening, withdrawn, received, paid, row, voucher in zip(
+                flagged.index, short[hit.fillna(False)].tolist(), *columns):
+            sat = int(min(int(excess), int(received)))
+            opening, withdrawn, received, paid = int(opening), int(withdrawn), int(received), int(paid)
             message = (f"{_iso(day)} 现金支出 {fen_to_display(paid)} 元，超过日初库存 {fen_to_display(opening)} 元"
                        f"与当日提现 {fen_to_display(withdrawn)} 元之和，其中 {fen_to_display(sat)} 元只能来自当日收入"
                        f"（{fen_to_display(received)} 元），属坐支；请核实收入是否先存入银行再按规定提现支用")
             yield ctx.finding(
-                ledger, message, row=int(row["row"]), column="credit", voucher=row["voucher"], date=day,
+                ledger, message, row=int(row), column="credit", voucher=voucher, date=day,
                 amount=sat,
                 evidence={"opening": fen_to_str(opening), "withdrawals": fen_to_str(withdrawn),
                           "receipts": fen_to_str(received), "payments": fen_to_str(paid),

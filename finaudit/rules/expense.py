@@ -52,6 +52,7 @@ _OWN_ACCOUNT = re.compile(r"^\s*10[12]|库存现金|^\s*现金|银行存款")
 _OWN_TRANSFER = re.compile(
     r"提现|取现|提取现金|提取备用金|存现|现金存入|现金送存|送存银行|缴存银行|解缴银行|"
     r"存入(?:银行|信用社|农商|农信|邮储|基本户|账户)|转存|内部转账|账户间划转")
+_BLANKS = re.compile(r"\s+")
 _REVERSAL = re.compile(r"冲销|冲回|冲正|红冲|冲红|冲账|更正|作废")
 _NOT_FILLED = re.compile(r"^(?:[-—/／0]*|(?:无|未|没有|否|待).*)$")
 
@@ -86,36 +87,40 @@ def _spending(ledger) -> Spending:
         column = "debit"
         if "debit" not in frame or "account_code" not in frame:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
-        txn = frame[frame["row_type"] == TXN]
-        summary = text(txn, "summary")
+        txn = ledger.transactions
+        (reverses,) = _searches(text(txn, "summary"), _REVERSAL)
         expense = _expense_lines(txn, ledger.year)
         debit = txn["debit"]
         credit = txn["credit"] if "credit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = expense & debit.gt(0).fillna(False) & ~_matches(summary, _REVERSAL)
+        paid = expense & debit.gt(0).fillna(False) & ~reverses
         reversal = expense & (debit.lt(0).fillna(False)
-                              | (credit.gt(0).fillna(False) & _matches(summary, _REVERSAL)))
+                              | (credit.gt(0).fillna(False) & reverses))
         reversed_amount = debit.abs().where(debit.lt(0).fillna(False), credit)
     else:
         column = "credit"
         if "credit" not in frame:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
-        txn = frame[frame["row_type"] == TXN]
-        summary = text(txn, "summary")
-        transfer = (_matches(text(txn, "counter_account"), _OWN_ACCOUNT)
-                    | _matches(summary, _OWN_TRANSFER))
+        txn = ledger.transactions
+        names_transfer, reverses = _searches(text(txn, "summary"), _OWN_TRANSFER, _REVERSAL)
+        (own_account,) = _searches(text(txn, "counter_account"), _OWN_ACCOUNT)
+        transfer = own_account | names_transfer
         credit = txn["credit"]
         debit = txn["debit"] if "debit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = credit.gt(0).fillna(False) & ~transfer & ~_matches(summary, _REVERSAL)
+        paid = credit.gt(0).fillna(False) & ~transfer & ~reverses
         reversal = ~transfer & (credit.lt(0).fillna(False)
-                                | (debit.gt(0).fillna(False) & _matches(summary, _REVERSAL)))
+                                | (debit.gt(0).fillna(False) & reverses))
         reversed_amount = credit.abs().where(credit.lt(0).fillna(False), debit)
     rows = txn[paid].assign(_amount=txn.loc[paid, column].astype("int64"))
     return Spending(_drop_reversed(rows, txn[reversal], reversed_amount[reversal]), column)
 
 
-@per_distinct
-def _matches(text: pd.Series, pattern: re.Pattern) -> pd.Series:
-    return text.str.contains(pattern)
+def _searches(text: pd.Series, *patterns: re.Pattern) -> list[np.ndarray]:
+    """Whether each value of a text column holds each pattern, tested once per distinct value:
+    one factorize for all the patterns, and a plain loop over the few hundred distinct values
+    instead of a pandas string method per pattern."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=False)
+    return [np.fromiter((bool(pattern.search(v)) for v in uniques), dtype=bool, count=len(uniques))[codes]
+            for pattern in patterns]
 
 
 def _expense_lines(txn: pd.DataFrame, year: int | None) -> pd.Series:
@@ -442,7 +447,7 @@ class DuplicatePayment(Rule):
         rows = rows[(rows["_amount"] >= ctx.params["min_amount"]) & rows["date"].notna()]
         if len(rows) < 2:
             return
-        payee = text(rows, "counterparty").str.replace(r"\s+", "", regex=True).str.casefold()
+        payee = _payee_key(text(rows, "counterparty"))
         what = purpose(text(rows, "summary"))
         key = ("收款方:" + payee).where(payee != "", ("用途:" + what).where(what != "", ""))
         rows = rows.assign(_key=key, _period=periods(text(rows, "summary")))
@@ -472,8 +477,9 @@ class DuplicatePayment(Rule):
         payee = quoted(group["counterparty"][0])
         who = f"收款方“{payee}”" if payee else f"同一用途“{quoted(group['summary'][0])}”"
         vouchers = [voucher_of(v) for v in group["voucher"]]
-        listed = "、".join(f"{v or '第' + str(int(row)) + '行'}（{iso(day)}）"
-                          for v, row, day in zip(vouchers, group["_row"], group["date"]))
+        dates = [iso(day) for day in group["date"]]
+        listed = "、".join(f"{v or '第' + str(int(row)) + '行'}（{day}）"
+                          for v, row, day in zip(vouchers, group["_row"], dates))
         amount = int(group["_amount"][0])
         return ctx.finding(
             ledger,
@@ -482,8 +488,15 @@ class DuplicatePayment(Rule):
             row=int(group["_row"][0]), column="credit", voucher=vouchers[0], date=group["date"][0],
             amount=amount,
             evidence={"rows": [int(r) for r in group["_row"]], "vouchers": vouchers,
-                      "dates": [iso(d) for d in group["date"]],
+                      "dates": dates,
                       "total": fen_to_str(sum(int(a) for a in group["_amount"]))})
+
+
+def _payee_key(payee: pd.Series) -> pd.Series:
+    """A payee as a key (blanks removed, casefolded), worked out once per distinct payee."""
+    codes, uniques = pd.factorize(payee, use_na_sentinel=False)
+    keys = np.array([_BLANKS.sub("", name).casefold() for name in uniques], dtype=object)
+    return pd.Series(keys[codes], index=payee.index)
 
 
 # --- EX05 ------------------------------------------------------------------------------------------
@@ -683,24 +696,42 @@ class HolidayEntry(Rule):
             if warning not in ctx.warnings:
                 ctx.warnings.append(warning)
         rest = days.isin([day for day, known in status.items() if known is False])
-        for day, entries in txn[rest].groupby(days[rest], sort=True):
-            yield self._finding(ledger, ctx, calendar, day, entries.sort_values("_row"))
+        if not rest.any():
+            return
+        # The rest-day entries sorted by day and row once; each day is then a slice of plain arrays.
+        rest_days, rows = days[rest].to_numpy(), txn.loc[rest, "_row"].to_numpy()
+        order = np.lexsort((rows, rest_days))
+        rest_days, rows = rest_days[order], rows[order].tolist()
+        if "voucher" in txn:
+            voucher = txn.loc[rest, "voucher"]
+            present = voucher.notna().to_numpy()[order].tolist()
+            voucher = voucher.to_numpy(dtype=object)[order].tolist()
+        else:
+            voucher = present = None
+        bounds = np.flatnonzero(np.r_[True, rest_days[1:] != rest_days[:-1], True])
+        for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            day = pd.Timestamp(rest_days[start])
+            if voucher is None:
+                last_voucher, vouchers = None, []
+            else:
+                last_voucher = voucher[end - 1]
+                vouchers = list(dict.fromkeys(str(v) for v, ok in zip(voucher[start:end], present[start:end]) if ok))
+            yield self._finding(ledger, ctx, calendar, day, rows[start:end], last_voucher, vouchers)
 
     @staticmethod
-    def _finding(ledger, ctx, calendar, day, entries):
-        last = entries.iloc[-1]
-        vouchers = (list(dict.fromkeys(v for v in entries["voucher"].dropna().astype(str)))
-                    if "voucher" in entries else [])
+    def _finding(ledger, ctx, calendar, day, rows, last_voucher, vouchers):
+        """`rows`: the day's entries in row order; `last_voucher`: the voucher cell of the last one;
+        `vouchers`: the day's distinct vouchers."""
         name = calendar.day_name(day.date())
         listed = f"（凭证 {'、'.join(vouchers[:8])}{' 等' if len(vouchers) > 8 else ''}）" if vouchers else ""
-        count = (f"{len(vouchers)} 张凭证 {len(entries)} 行分录" if ledger.kind == "vouchers" and vouchers
-                 else f"{len(entries)} 笔")
+        count = (f"{len(vouchers)} 张凭证 {len(rows)} 行分录" if ledger.kind == "vouchers" and vouchers
+                 else f"{len(rows)} 笔")
         return ctx.finding(
             ledger,
             f"{day.date().isoformat()}（{name}）记账 {count}{listed}：节假日记账；"
             "请核实业务是否确在当日发生，有无倒签、补记或事后调整",
-            row=int(last["_row"]), column="date", voucher=last.get("voucher"), date=day,
-            evidence={"day": name, "rows": [int(r) for r in entries["_row"]], "vouchers": vouchers})
+            row=int(rows[-1]), column="date", voucher=last_voucher, date=day,
+            evidence={"day": name, "rows": [int(r) for r in rows], "vouchers": vouchers})
 
 
 # --- EX09 ------------------------------------------------------------------------------------------
