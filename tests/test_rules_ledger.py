@@ -359,7 +359,7 @@ def test_journal_word_that_first_appears_after_the_books_first_month_must_start_
 
 def _voucher_parts_reference(frame):
     """LG04's voucher split as it was, with pandas str.extract per row (the differential reference)."""
-    from finaudit.rules.ledger import _VOUCHER_PARTS
+    from finaudit.rules.vouchers import _VOUCHER_PARTS
 
     rows = frame[(frame["row_type"] == "txn") & frame["voucher"].notna() & frame["date"].notna()]
     vouchers = rows["voucher"].astype(str)
@@ -377,7 +377,7 @@ def _voucher_parts_reference(frame):
 def test_voucher_parts_split_each_distinct_number_as_the_row_by_row_extract_did(seed):
     import random
 
-    from finaudit.rules.ledger import _voucher_parts
+    from finaudit.rules.vouchers import _voucher_parts
 
     rng = random.Random(seed)
     shapes = ["记-{}", "现付-{}", "现收{}", "{}", "银付--{}", "记-{}a", "记", "", "-{}", "记-０{}", "记- {}",
