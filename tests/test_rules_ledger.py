@@ -393,3 +393,31 @@ def test_voucher_parts_split_each_distinct_number_as_the_row_by_row_extract_did(
                                 for _ in range(n)]),
     })
     pd.testing.assert_frame_equal(_voucher_parts(frame), _voucher_parts_reference(frame))
+
+
+def _reused_numbers_reference(data, adjacency):
+    """LG05's suspects as the pandas groupby found them (the differential reference)."""
+    stats = data.groupby(["month", "voucher"]).agg(dates=("date", "nunique"), runs=("run", "nunique"))
+    suspect = stats[(stats["dates"] > 1) | ((stats["runs"] > 1) & adjacency)]
+    return [key for key, _ in suspect.iterrows()]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_reused_voucher_numbers_agree_with_the_groupby_version(seed):
+    import random
+
+    from finaudit.rules.vouchers import _reused_numbers
+
+    rng = random.Random(seed)
+    n = rng.choice([1, 4, 60, 700])
+    words = ["记", "现付", "银收", "记-0", "Z", "记 "]
+    vouchers = [f"{rng.choice(words)}-{rng.randint(1, 15)}" for _ in range(n)]
+    dates = pd.to_datetime([f"2023-{rng.randint(1, 3):02d}-{rng.randint(1, 4):02d}"
+                            + (" 10:30" if rng.random() < 0.05 else "") for _ in range(n)], format="ISO8601")
+    voucher = pd.Series(vouchers, dtype="str")
+    data = pd.DataFrame({"_row": range(5, n + 5), "date": dates, "voucher": voucher,
+                         "run": (voucher != voucher.shift()).cumsum()})
+    data = data.iloc[rng.sample(range(n), n)] if rng.random() < 0.5 else data  # out of sheet order too
+    data["month"] = data["date"].dt.to_period("M")
+    for adjacency in (True, False):
+        assert _reused_numbers(data, adjacency=adjacency) == _reused_numbers_reference(data, adjacency)

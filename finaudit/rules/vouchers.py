@@ -160,15 +160,13 @@ class VoucherDuplicate(Rule):
         data = pd.DataFrame({"_row": lines["_row"], "date": lines["date"], "voucher": voucher, "run": run})
         data = data[data["date"].notna()]
         data["month"] = data["date"].dt.to_period("M")
-        stats = data.groupby(["month", "voucher"]).agg(dates=("date", "nunique"), runs=("run", "nunique"))
         # A 现金存款日记账 posts the cash and the bank side of one transfer voucher in separate places
         # on the same day, so there only different dates show a reused number.
-        adjacency = ledger.kind != "cash_bank_journal"
-        suspect = stats[(stats["dates"] > 1) | ((stats["runs"] > 1) & adjacency)]
-        if suspect.empty:
+        suspect = _reused_numbers(data, adjacency=ledger.kind != "cash_bank_journal")
+        if not suspect:
             return
         keyed = data.set_index(["month", "voucher"]).sort_index()
-        for (month, number), _ in suspect.iterrows():
+        for month, number in suspect:
             group = keyed.loc[(month, number)].sort_values("_row")
             rows = [int(r) for r in group["_row"]]
             days = sorted({d.date().isoformat() for d in group["date"]})
@@ -183,6 +181,31 @@ class VoucherDuplicate(Rule):
             yield ctx.finding(ledger, message, row=rows[0], column="voucher", voucher=number,
                               date=group["date"].iloc[0],
                               evidence={"rows": rows, "dates": days, "groups": runs})
+
+
+def _distinct_per_key(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each key 0…k-1, how many distinct values it has."""
+    order = np.lexsort((values, keys))
+    k, v = keys[order], values[order]
+    first = np.ones(len(k), dtype=bool)
+    first[1:] = (k[1:] != k[:-1]) | (v[1:] != v[:-1])
+    return np.bincount(k[first], minlength=int(keys.max()) + 1 if len(keys) else 0)
+
+
+def _reused_numbers(data: pd.DataFrame, *, adjacency: bool) -> list[tuple[pd.Period, str]]:
+    """(month, voucher) of the numbers used on more than one date in a month — or, with `adjacency`,
+    in more than one run of adjacent lines — in month then voucher order. Integer keys and one sort
+    per count, instead of a pandas groupby of two nunique over (Period, str) keys."""
+    if data.empty:
+        return []
+    month_codes, months = pd.factorize(data["month"], sort=True)
+    voucher_codes, vouchers = pd.factorize(data["voucher"], sort=True)
+    pair = month_codes.astype(np.int64) * len(vouchers) + voucher_codes
+    keys, key_of = np.unique(pair, return_inverse=True)
+    dates = _distinct_per_key(key_of, data["date"].to_numpy("datetime64[ns]").view("int64"))
+    runs = _distinct_per_key(key_of, data["run"].to_numpy(dtype=np.int64))
+    hit = (dates > 1) | ((runs > 1) & adjacency)
+    return [(months[k // len(vouchers)], vouchers[k % len(vouchers)]) for k in keys[hit].tolist()]
 
 
 RULES = (VoucherGap, VoucherDuplicate)
