@@ -27,7 +27,7 @@ Design notes (the semantics an auditor relies on):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -127,6 +127,19 @@ class _Chain:
     unread: np.ndarray       # transaction rows whose amount could not be read
     chain: np.ndarray        # rows whose printed balance is part of the LG01 chain
     balance_col: str
+    _memo: dict = field(default_factory=dict)
+
+    def from_chain(self) -> tuple[pd.Series, pd.Series]:
+        """`running` from the chain's rows other than 结转下年 (LG02 and LG03 both ask; made once)."""
+        if "chain" not in self._memo:
+            self._memo["chain"] = self.running(self.chain & ~(self.row_type == "closing").to_numpy())
+        return self._memo["chain"]
+
+    def from_any_printed(self) -> tuple[pd.Series, pd.Series]:
+        """`running` from the last balance printed on any data row (LG02 and LG03; made once)."""
+        if "printed" not in self._memo:
+            self._memo["printed"] = self.running((self.printed.notna() & ~self.row_type.isin(NON_DATA)).to_numpy())
+        return self._memo["printed"]
 
     def running(self, sources: np.ndarray) -> tuple[pd.Series, pd.Series]:
         """(balance just before each row, computed from the last `sources` row strictly above it plus
@@ -476,8 +489,7 @@ class Subtotal(Rule):
         # the one before it (so one mistyped balance just above does not fail the subtotal too), or
         # from the last balance printed on any row.
         sources = chain.chain & ~(row_type == "closing").to_numpy()
-        printed_any = (chain.printed.notna() & ~row_type.isin(NON_DATA)).to_numpy()
-        balances = [chain.running(sources)[0], chain.running_second(sources), chain.running(printed_any)[0]]
+        balances = [chain.from_chain()[0], chain.running_second(sources), chain.from_any_printed()[0]]
 
         types = readings.types
         for i in np.flatnonzero(row_type.isin(_SUBTOTAL_TYPES).to_numpy()):

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 
 from finaudit.findings import Severity, fen_to_display, fen_to_str
-from finaudit.ingest.ledger import NON_DATA
 from finaudit.rules.base import Param, Rule
 from finaudit.rules.base import cell_text as _text
 from finaudit.rules.ledger import JOURNALS, _chain
@@ -66,11 +65,12 @@ class OpeningBalance(Rule):
         tol = ctx.params["tolerance"]
         frame, row_type = chain.frame, chain.row_type
         balance = frame[chain.balance_col].astype("Int64")
-        sources = chain.chain & ~(row_type == "closing").to_numpy()
-        printed_any = (chain.printed.notna() & ~row_type.isin(NON_DATA)).to_numpy()
-        last_any, last_pos = chain.running(printed_any)
-        from_chain = chain.running(sources)[0]
-        candidates = (row_type == "opening") & balance.notna() & last_any.notna()
+        openings = (row_type == "opening") & balance.notna()
+        if not openings.any():
+            return
+        last_any, last_pos = chain.from_any_printed()
+        from_chain = chain.from_chain()[0]
+        candidates = openings & last_any.notna()
         for i in np.flatnonzero(candidates.to_numpy()):
             printed = int(balance.iat[i])
             expected = [int(s.iat[i]) for s in (last_any, from_chain) if pd.notna(s.iat[i])]
