@@ -27,7 +27,7 @@ from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.ledger import text_column as _text
-from finaudit.rules.base import Param, Rule, RuleContext, per_distinct
+from finaudit.rules.base import Distinct, Param, Rule, RuleContext, per_distinct
 from finaudit.rules.base import iso_date as _iso
 
 TXN = "txn"
@@ -142,8 +142,8 @@ def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.P
 
 def _transfer_masks(frame: pd.DataFrame, account_re: re.Pattern, *word_lists: tuple[str, ...]) -> list[pd.Series]:
     """_transfer_mask for several word lists at once, each column factorized once."""
-    summary = _Distinct(_text(frame, "summary"))
-    by_account = _Distinct(_text(frame, "counter_account")).test(lambda text: bool(account_re.search(text)))
+    summary = Distinct(_text(frame, "summary"))
+    by_account = Distinct(_text(frame, "counter_account")).test(lambda text: bool(account_re.search(text)))
     masks = []
     for words in word_lists:
         if not words:
@@ -154,19 +154,6 @@ def _transfer_masks(frame: pd.DataFrame, account_re: re.Pattern, *word_lists: tu
         by_words = summary.test(lambda text: bool(pattern.search(text.replace("库存现金", ""))))
         masks.append(pd.Series(by_words | by_account, index=frame.index))
     return masks
-
-
-class _Distinct:
-    """A text column as codes into its distinct values: ledger text repeats on most rows, and a
-    plain loop over a few hundred distinct values costs less than a pandas string method's fixed
-    overhead."""
-
-    def __init__(self, text: pd.Series):
-        self.codes, self.values = pd.factorize(text, use_na_sentinel=False)
-
-    def test(self, test) -> np.ndarray:
-        """`test` (str → bool) of each row's value, run once per distinct value."""
-        return np.fromiter(map(test, self.values), dtype=bool, count=len(self.values))[self.codes]
 
 
 def _with_party(frame: pd.DataFrame) -> pd.Series:
@@ -428,7 +415,7 @@ class SplitPayment(Rule):
                       "group": first["key"], "window_days": window})
 
 
-def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
+def _payments(ledger, transfer_words: tuple[str, ...]) -> tuple[pd.DataFrame, dict[int, list[int]]]:
     """One row per payment (and the rows of each payment of several lines, by its `payment` number):
     dated transaction credits that are not cash/bank transfers, grouped by
     payee (or purpose); the lines of one voucher to one payee on one day are one payment, since
@@ -436,7 +423,7 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> pd.DataFrame:
     frame = ledger.frame
     credit = _money(frame, "credit")
     transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
-        | _Distinct(_text(frame, "counter_account")).test(lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
+        | Distinct(_text(frame, "counter_account")).test(lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
     paid = (frame["row_type"] == TXN) & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
     lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
     if lines.empty:

@@ -32,7 +32,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Param, Rule, per_distinct, quoted
+from finaudit.rules.base import Distinct, Param, Rule, per_distinct, quoted
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label
@@ -88,7 +88,7 @@ def _spending(ledger) -> Spending:
         if "debit" not in frame or "account_code" not in frame:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = ledger.transactions
-        (reverses,) = _searches(text(txn, "summary"), _REVERSAL)
+        reverses = Distinct(text(txn, "summary")).test(_REVERSAL.search)
         expense = _expense_lines(txn, ledger.year)
         debit = txn["debit"]
         credit = txn["credit"] if "credit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
@@ -101,8 +101,10 @@ def _spending(ledger) -> Spending:
         if "credit" not in frame:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = ledger.transactions
-        names_transfer, reverses = _searches(text(txn, "summary"), _OWN_TRANSFER, _REVERSAL)
-        (own_account,) = _searches(text(txn, "counter_account"), _OWN_ACCOUNT)
+        # each text column factorized once for all its patterns
+        summary = Distinct(text(txn, "summary"))
+        names_transfer, reverses = summary.test(_OWN_TRANSFER.search), summary.test(_REVERSAL.search)
+        own_account = Distinct(text(txn, "counter_account")).test(_OWN_ACCOUNT.search)
         transfer = own_account | names_transfer
         credit = txn["credit"]
         debit = txn["debit"] if "debit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
@@ -112,15 +114,6 @@ def _spending(ledger) -> Spending:
         reversed_amount = credit.abs().where(credit.lt(0).fillna(False), debit)
     rows = txn[paid].assign(_amount=txn.loc[paid, column].astype("int64"))
     return Spending(_drop_reversed(rows, txn[reversal], reversed_amount[reversal]), column)
-
-
-def _searches(text: pd.Series, *patterns: re.Pattern) -> list[np.ndarray]:
-    """Whether each value of a text column holds each pattern, tested once per distinct value:
-    one factorize for all the patterns, and a plain loop over the few hundred distinct values
-    instead of a pandas string method per pattern."""
-    codes, uniques = pd.factorize(text, use_na_sentinel=False)
-    return [np.fromiter((bool(pattern.search(v)) for v in uniques), dtype=bool, count=len(uniques))[codes]
-            for pattern in patterns]
 
 
 def _expense_lines(txn: pd.DataFrame, year: int | None) -> pd.Series:
@@ -494,9 +487,7 @@ class DuplicatePayment(Rule):
 
 def _payee_key(payee: pd.Series) -> pd.Series:
     """A payee as a key (blanks removed, casefolded), worked out once per distinct payee."""
-    codes, uniques = pd.factorize(payee, use_na_sentinel=False)
-    keys = np.array([_BLANKS.sub("", name).casefold() for name in uniques], dtype=object)
-    return pd.Series(keys[codes], index=payee.index)
+    return pd.Series(Distinct(payee).map(lambda name: _BLANKS.sub("", name).casefold()), index=payee.index)
 
 
 # --- EX05 ------------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
-from finaudit.rules.base import Param, Rule, RuleContext, per_distinct
+from finaudit.rules.base import Distinct, Param, Rule, RuleContext, per_distinct
 
 JOURNALS = frozenset({"cash_journal", "bank_journal", "cash_bank_journal"})
 _KINDS = JOURNALS | {"vouchers"}
@@ -312,28 +312,14 @@ def _starts(values: pd.Series, pattern: re.Pattern) -> pd.Series:
     return pd.Series([bool(pattern.match(_as_text(v) or "")) for v in values], index=values.index, dtype=bool)
 
 
-class _Distinct:
-    """A text column as codes into its distinct values (NA among them). The 摘要, 科目 and 往来单位 of
-    a ledger repeat on most rows, so the text work is done once per distinct value and read back
-    per row through the codes."""
-
-    def __init__(self, values: pd.Series):
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        self.codes, self.values = codes, pd.Series(uniques)
-
-    def rows(self, per_value: pd.Series) -> np.ndarray:
-        """A result per distinct value (aligned with ``values``), per row."""
-        return per_value.to_numpy()[self.codes]
-
-
-def _key_codes(column: _Distinct) -> tuple[np.ndarray, np.ndarray]:
+def _key_codes(column: Distinct) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the code of the column's key (_account_key: blanks removed, "" is NA → −1), and
     the distinct keys."""
     codes, keys = pd.factorize(_account_key(column.values))
     return codes[column.codes], np.asarray(keys, dtype=object)
 
 
-def _purpose_codes(summary: _Distinct | None, party: _Distinct | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _purpose_codes(summary: Distinct | None, party: Distinct | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the code of its purpose (−1: none) and the distinct purposes. The purpose depends
     on the 摘要 and the row's own 往来单位, so it is worked out once per distinct pair of the two."""
     if summary is None:
@@ -439,8 +425,8 @@ class Populations:
 
     def __init__(self, txn: pd.DataFrame, vouchers: bool):
         n = len(txn)
-        summary = _Distinct(txn["summary"]) if "summary" in txn else None
-        party = _Distinct(txn["counterparty"]) if "counterparty" in txn else None
+        summary = Distinct(txn["summary"]) if "summary" in txn else None
+        party = Distinct(txn["counterparty"]) if "counterparty" in txn else None
         self._purpose, self._purposes = _purpose_codes(summary, party, n)
         self._party, self._parties = (_key_codes(party) if party is not None
                                       else (np.full(n, -1, dtype=np.intp), np.zeros(0, dtype=object)))
@@ -449,11 +435,11 @@ class Populations:
         self.skip = np.zeros(n, dtype=bool)
         if summary is not None:
             self.skip |= summary.rows(_contains(summary.values, _CLOSING if vouchers else _TRANSFER))
-        names = _Distinct(txn["account_name"]) if vouchers and "account_name" in txn else None
+        names = Distinct(txn["account_name"]) if vouchers and "account_name" in txn else None
         if names is not None:
             self.skip |= names.rows(_contains(names.values, _CASH_OR_BANK))
         account_column = ("account_code" if vouchers else "counter_account")
-        account = _Distinct(txn[account_column]) if account_column in txn else None
+        account = Distinct(txn[account_column]) if account_column in txn else None
         if account is not None:
             self._account, self._accounts = _key_codes(account)
         if names is not None and (account is None or (self._account < 0).all()):
