@@ -444,6 +444,131 @@ def test_results_do_not_depend_on_chunk_boundaries(tmp_path, monkeypatch, chunk)
     assert [(p.code, p.cell) for p in hidden.problems] == [("IN06", "XFD1048576")]
 
 
+def _count_every_cell(monkeypatch) -> None:
+    """Send every sheet to the fast path's cell-by-cell count (the fast path before the cheap bounds)."""
+    monkeypatch.setattr(pf._Scan, "bound_cells", lambda self, *a: (_ for _ in ()).throw(pf._Recount()))
+
+
+def _recounts(monkeypatch) -> list[int]:
+    """Log (by its end) each region where the cheap bounds give up."""
+    log, bound = [], pf._Scan.bound_cells
+
+    def logged(self, buf, end, ext):
+        try:
+            return bound(self, buf, end, ext)
+        except pf._Recount:
+            log.append(end)
+            raise
+
+    monkeypatch.setattr(pf._Scan, "bound_cells", logged)
+    return log
+
+
+def _in_memory_xlsx(base: bytes, sheet: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, sheet if info.filename == "xl/worksheets/sheet1.xml"
+                          else zin.read(info.filename))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("chunk,sample", [(61, 40), (2000, 60), (4 * 2**20, 100)])
+def test_cheap_bounds_decide_as_counting_every_cell(tmp_path, chunk, sample):
+    """The cheap bounds (`_Scan.bound_cells`) against counting every cell, on sheets with rows out of
+    order, leading zeros, wide columns, formulas and odd markup, under tight and loose limits."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    base = normal_xlsx(tmp_path / "base.xlsx").read_bytes()
+    cell = st.tuples(st.sampled_from(["A", "B", "H", "Z", "AA", "AZ", "ALL", "XFD", "a"]),
+                     st.sampled_from(["", "0", "00"]), st.integers(0, 1_100_000),
+                     st.sampled_from(['<v>1</v>', '<f>A1</f>', '<f>A1</f><v>2</v>', '', '<is><t>x</t></is>']))
+    odd = st.sampled_from(["", '<!-- <c r="A1" x=" -->', "<![CDATA[<c r='B9']]>", '<c r="B2" />', "<c><v>1</v></c>", '<x:c r="A1"/>', "<?pi x?>",
+                           '<col min="1"/>', '<c r="C3x"><v>1</v></c>'])
+    limits = st.builds(Limits, max_rows=st.sampled_from([20, 1000, 524_288]),
+                       max_cols=st.sampled_from([5, 30, 1000]), max_cells=st.sampled_from([400, 20_000_000]))
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.lists(st.tuples(cell, odd), max_size=40), st.booleans(), limits)
+    def same(cells, in_order, lim):
+        if in_order:
+            cells = sorted(cells, key=lambda c: c[0][2])
+        body = "".join(f'<row r="{r or 1}"><c r="{col}{zeros}{r}">{inner}</c>{extra}</row>'
+                       for (col, zeros, r, inner), extra in cells)
+        data = _in_memory_xlsx(base, sheet_xml(body))
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pf, "_CHUNK", chunk)
+            mp.setattr(pf, "_SAMPLE", sample)
+            cheap = preflight(Path("x.xlsx"), data=data, limits=lim)
+            _count_every_cell(mp)
+            assert preflight(Path("x.xlsx"), data=data, limits=lim) == cheap
+
+    same()
+
+
+def test_cheap_bounds_hold_whenever_they_pass(monkeypatch):
+    """What `_Scan.bound_cells` promises, region by region: when it does not ask for a recount, the
+    region has nothing `_FAST_ODD_RE` finds and every `_FAST_REF_RE` cell lies within the bounds it
+    leaves, which are within the limits."""
+    from hypothesis import HealthCheck, example, given, settings
+    from hypothesis import strategies as st
+
+    ref = st.tuples(st.sampled_from(["A", "H", "Z", "AA", "ZZ"]), st.sampled_from(["", "", "", "0"]),
+                    st.one_of(st.integers(0, 99), st.integers(100, 999), st.integers(1000, 99_999)))
+    odd = st.sampled_from(["", "", "", "<!-- -->", "<![CDATA[x]]>", "<c/>", "<c>", '<c t="s" r="A1">', "<x:v>",
+                           '<col min="1"/>', "<row>", 'x14ac:dyDescent="1"', "<?pi?>", '<c r="b5"/>',
+                           '<c r="ALL5"/>', '<c r="A2000000"/>', '<c r="A1x"/>'])
+    lim = Limits(max_rows=524_288, max_cols=1000, max_cells=20_000_000)
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.lists(ref, max_size=40), st.booleans(), odd, st.integers(0, 40), st.integers(0, 3000),
+           st.integers(0, 2), st.integers(1, 300), st.integers(0, 400))
+    # cells past the bounds the sample gives, before the sample: more letters, a higher first digit,
+    # more digits, a higher row than the bound carried over from the regions before
+    @example([("AA", "", 3), ("A", "", 5)], True, "", 0, 0, 0, 5, 0)
+    @example([("A", "", 250), ("H", "", 100), ("A", "", 101)], False, "", 0, 0, 0, 5, 0)
+    @example([("A", "", 2500), ("H", "0", 100), ("A", "", 101)], False, "", 0, 0, 0, 5, 0)
+    @example([("A", "", 3500), ("H", "", 10)], False, "", 0, 2000, 0, 5, 0)
+    @example([("ZZ", "", 3), ("A", "", 5)], True, "", 0, 0, 1, 5, 0)
+    def holds(refs, in_order, odd_piece, at, row_before, letters_before, sample, cut_back):
+        refs = sorted(refs, key=lambda ref: ref[2]) if in_order else refs  # as sheets list them, or not
+        pieces = [f'<c r="{col}{zeros}{row}"><v>1</v></c>' for col, zeros, row in refs]
+        pieces.insert(at, odd_piece)
+        buf = "".join(pieces).encode()
+        end = max(0, len(buf) - cut_back)
+        scan = pf._Scan(Path("x.xlsx"), b"", lim)
+        scan.bang = pf._BANG_RE.search(buf) is not None
+        ext = pf._Extent(max_row=row_before, max_col=pf._col_index(b"Z" * letters_before))
+        before = (ext.max_row, ext.max_col)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(pf, "_SAMPLE", sample)
+            try:
+                scan.bound_cells(buf, end, ext)
+            except pf._Recount:
+                assert (ext.max_row, ext.max_col) == before
+                return
+        assert pf._FAST_ODD_RE.search(buf, 0, end) is None
+        cells = pf._FAST_REF_RE.findall(buf, 0, end)
+        assert ext.max_row >= max([before[0], *(int(r) for _, r in cells)])
+        assert ext.max_col >= max([before[1], *(pf._col_index(c) for c, _ in cells)])
+        assert ext.max_row <= lim.max_rows and ext.max_col <= lim.max_cols
+        assert ext.max_row * ext.max_col <= lim.max_cells
+
+    holds()
+
+
+def test_an_honest_sheet_is_never_recounted_and_a_far_cell_is_still_found(tmp_path, monkeypatch):
+    rows = "".join(f'<row r="{r}" spans="1:8" x14ac:dyDescent="0.25"><c r="A{r}" s="1"><v>45000</v></c>'
+                   f'<c r="H{r}" t="s"><v>{r}</v></c></row>' for r in range(1, 3001))
+    log = _recounts(monkeypatch)
+    monkeypatch.setattr(pf, "_CHUNK", 4096)
+    assert check(xlsx_with_sheet(tmp_path, rows, name="honest.xlsx")).problems == [] and log == []
+    # a far cell early on, before the rows the bounds are taken from: recounted, then walked
+    result = check(xlsx_with_sheet(tmp_path, '<row r="1"><c r="XFD1"><v>1</v></c></row>' + rows, name="far.xlsx"))
+    assert [(p.code, p.cell) for p in result.problems] == [("IN06", "XFD1")] and log
+
+
 def test_a_100k_row_sheet_is_fast(tmp_path):
     rows = "".join(f'<row r="{r}" spans="1:6"><c r="A{r}" s="1"><v>45000</v></c><c r="B{r}" t="inlineStr">'
                    f'<is><t>摘要{r}</t></is></c><c r="C{r}"><v>{r}.5</v></c><c r="D{r}"><v>0</v></c>'

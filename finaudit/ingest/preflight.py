@@ -162,6 +162,12 @@ _DTD_RE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 _FAST_REF_RE = re.compile(rb'<c r="([A-Z]+)([0-9]+)"')
 _FAST_ODD_RE = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]+[0-9]+")|<[\w.-]+:(?:c|v|is|f)[\s/>]|<!\[CDATA\[|<!--')
 _FAST_NO_VALUE_RE = re.compile(rb"<(?:/f>|f\b[^>]*/>)\s*(?:<v\s*/>\s*|<v>\s*</v>\s*)?</c>")
+# Quick tests that let a region skip the two scans above (see `_Scan.bound_cells`). They start with a
+# literal, which the regex engine finds with its fast substring search: "<!" opens every DTD, comment
+# and CDATA; ":c", ":v", ":is" and ":f" are in every prefixed element _FAST_ODD_RE looks for.
+_BANG_RE, _PI_RE = re.compile(rb"<!"), re.compile(rb"<\?")
+_COLON_RE = re.compile(rb":(?:c|v|is|f)[\s/>]")
+_SAMPLE = 16 * 2**10        # the end of a region, whose cells give the bounds that the rest is tested against
 # Walker: calamine matches elements by local name (any prefix), and the r/t attributes unprefixed.
 _P = rb"(?:[\w.-]+:)?"
 _ATTRS = rb"""((?:\s+[^\s=/>"']+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>"""
@@ -190,6 +196,10 @@ class _Stop(Exception):
 
 class _Rewalk(Exception):
     """The fast path cannot vouch for a sheet: scan it again with the token walker."""
+
+
+class _Recount(Exception):
+    """The fast path's cheap bounds cannot decide for a sheet: scan it again counting every cell."""
 
 
 @dataclass
@@ -262,8 +272,10 @@ class _Scan:
         self.formulas: dict[str, list[str]] = {}
         self.extents: dict[str, _Extent] = {}
         self.exact: set[str] = set()     # sheets the fast path handed to the walker
+        self.counted: set[str] = set()   # sheets whose cells the fast path counts one by one
         self.inflated = 0
         self.ods_sheet = ""
+        self.bang = True             # the buffer being scanned may hold "<!" (set per buffer)
         self.long_re = re.compile(rb">([^<]{%d,})" % (limits.max_cell_chars + 1))
 
     def stop(self, code: str, message: str, sheet: str | None = None, cell: str | None = None) -> _Stop:
@@ -391,14 +403,14 @@ class _Scan:
         """
         before = self.inflated
         try:
-            try:
-                return self._scan_part(info, scanner, sheet, cap)
-            except _Rewalk:  # the fast path gave up on this sheet: start again with the walker
-                self.exact.add(sheet)
-                self.extents.pop(sheet, None)
-                self.formulas.pop(sheet, None)
-                self.inflated = before
-                return self._scan_part(info, scanner, sheet, cap)
+            while True:
+                try:
+                    return self._scan_part(info, scanner, sheet, cap)
+                except (_Recount, _Rewalk) as again:  # start the sheet again, counting cells or walking
+                    (self.exact if isinstance(again, _Rewalk) else self.counted).add(sheet)
+                    self.extents.pop(sheet, None)
+                    self.formulas.pop(sheet, None)
+                    self.inflated = before
         except _Stop:
             return b""
 
@@ -410,13 +422,14 @@ class _Scan:
                                         "请在 Excel/WPS 中另存为 .xlsx")
             kept += [out] if cap else []
             buf = carry + out
-            if _DTD_RE.search(buf):
+            self.bang = _BANG_RE.search(buf) is not None  # no "<!": no DTD, comment or CDATA in buf
+            if self.bang and _DTD_RE.search(buf):
                 raise self.stop("IN01", f"部件 {info.filename} 含 DTD/实体声明（<!DOCTYPE 或 <!ENTITY），正常的"
                                         "表格文件不会有，可能是恶意文件，已拒绝读取")
             if scanner is None:
                 carry = buf[-16:]
                 continue
-            cut = _cell_cut(buf) if scanner == self.xlsx_sheet else max(buf.rfind(b"<"), 0)
+            cut = _cell_cut(buf, self.bang) if scanner == self.xlsx_sheet else max(buf.rfind(b"<"), 0)
             scanner(buf, cut, sheet)
             if len(carry := buf[cut:]) > _MAX_CARRY:
                 ref = _ref_near(carry, 0)
@@ -424,6 +437,7 @@ class _Scan:
                 raise self.stop("IN06", f"{where}有超过 {_mb(_MAX_CARRY)} 的连续内容，远超单元格上限 "
                                         f"{self.lim.max_cell_chars} 个字符", sheet or None, ref)
         if scanner is not None and carry:
+            self.bang = _BANG_RE.search(carry) is not None
             scanner(carry, len(carry), sheet)
         return b"".join(kept)
 
@@ -455,23 +469,50 @@ class _Scan:
         self.long_text(buf, end, sheet)
         if sheet in self.exact:
             return self.walk_xlsx(buf, end, sheet, ext)
-        if _FAST_ODD_RE.search(buf, 0, end):
-            raise _Rewalk()
-        if cells := _FAST_REF_RE.findall(buf, 0, end):  # every cell, value or not: an upper bound
-            try:
-                ext.max_row = max(ext.max_row, max(map(int, map(itemgetter(1), cells))))
-            except ValueError:  # a row number thousands of digits long
-                raise _Rewalk() from None
-            ext.max_col = max(ext.max_col, *map(_col_index, set(map(itemgetter(0), cells))))
-            lim = self.lim
-            if ext.max_row > lim.max_rows or ext.max_col > lim.max_cols or ext.max_row * ext.max_col > lim.max_cells:
-                raise _Rewalk()  # maybe only formatting far away: let the walker look at the values
+        if sheet not in self.counted:
+            self.bound_cells(buf, end, ext)
+        else:
+            if _FAST_ODD_RE.search(buf, 0, end):
+                raise _Rewalk()
+            if cells := _FAST_REF_RE.findall(buf, 0, end):  # every cell, value or not: an upper bound
+                try:
+                    ext.max_row = max(ext.max_row, max(map(int, map(itemgetter(1), cells))))
+                except ValueError:  # a row number thousands of digits long
+                    raise _Rewalk() from None
+                ext.max_col = max(ext.max_col, *map(_col_index, set(map(itemgetter(0), cells))))
+        lim = self.lim
+        if ext.max_row > lim.max_rows or ext.max_col > lim.max_cols or ext.max_row * ext.max_col > lim.max_cells:
+            raise _Rewalk()  # maybe only formatting far away: let the walker look at the values
         for m in _FAST_NO_VALUE_RE.finditer(buf, 0, end):
             start = buf.rfind(b'<c r="', 0, m.start())
             t = (tag := _CSTART_RE.match(buf, start)) and _T_RE.search(tag[1])
             ref = _ref_near(buf, start) if start >= 0 else None
             if ref and not (b"<v" in m[0] and t and t[1] not in _PLAIN_TYPES):  # <v/> in t="str" caches ""
                 self.formulas.setdefault(sheet, []).append(ref)
+
+    def bound_cells(self, buf: bytes, end: int, ext: _Extent) -> None:
+        """The fast path's two scans of a region done cheaply, for a sheet not yet `counted`: show with
+        one search that ``buf[:end]`` holds nothing `_FAST_ODD_RE` finds and no cell past bounds taken
+        from the cells near the region's end (sheets list rows in order); ``ext`` then holds those
+        bounds. The bounds are round (row 199,999 for a last row of 100,015; column Z for H), so that the
+        search stays one pass with a literal start instead of a tuple made for every cell. They are
+        upper bounds, as the fast path's always were; whenever they cannot decide (odd markup, a cell
+        past them, bounds over a limit) `_Recount` has the sheet scanned again cell by cell."""
+        if self.bang or _COLON_RE.search(buf, 0, end):
+            raise _Recount()
+        last = buf.rfind(b'<c r="', 0, end)
+        tail = _FAST_REF_RE.findall(buf, max(0, last - _SAMPLE), end) if last >= 0 else []
+        if any(len(r) > 7 for _, r in tail):
+            raise _Recount()
+        rows = _round_up(max([ext.max_row, *(int(r) for _, r in tail)]))
+        letters = max([1, len(_col_letters(ext.max_col)), *(len(c) for c, _ in tail)])
+        cols = _col_index(b"Z" * letters)
+        lim = self.lim
+        if rows > lim.max_rows or cols > lim.max_cols or rows * cols > lim.max_cells:
+            raise _Recount()
+        if _beyond_re(rows, letters).search(buf, 0, end):
+            raise _Recount()
+        ext.max_row, ext.max_col = rows, cols
 
     def walk_xlsx(self, buf: bytes, end: int, sheet: str, ext: _Extent) -> None:
         """Place cells as calamine does. Its XML reader expands ``<x/>`` to ``<x></x>``, so an empty
@@ -630,17 +671,39 @@ def _biff_records(wb: bytes, pos: int):
         pos += 4 + length
 
 
-def _cell_cut(buf: bytes) -> int:
-    """Where to split a sheet buffer so that no cell, comment or CDATA is cut in two."""
+def _cell_cut(buf: bytes, bang: bool = True) -> int:
+    """Where to split a sheet buffer so that no cell, comment or CDATA is cut in two. ``bang`` False
+    says that ``buf`` holds no "<!", so no comment or CDATA opens in it."""
     cut = max(buf.rfind(b"<"), 0)
     if last := _LAST_C_RE.match(buf):
         tag = _CSTART_RE.match(buf, last.start(1))
         if tag is None or (not tag[2] and not _CEND_RE.search(buf, tag.end())):
             cut = last.start(1)
-    for opener, closer in ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>"), (b"<?", b"?>")):
+    pairs = ((b"<!--", b"-->"), (b"<![CDATA[", b"]]>")) if bang else ()
+    for opener, closer in (*pairs, (b"<?", b"?>")) if _PI_RE.search(buf) else pairs:
         if (at := buf.rfind(opener)) > buf.rfind(closer):
             cut = min(cut, at)
     return cut
+
+
+def _round_up(row: int) -> int:
+    """The least row number at or above ``row`` whose digits after the first are all 9s."""
+    digits = str(row)
+    return (int(digits[0]) + 1) * 10 ** (len(digits) - 1) - 1
+
+
+def _beyond_re(rows: int, letters: int) -> re.Pattern[bytes]:
+    """Finds every cell tag `_FAST_ODD_RE` would find, and every `_FAST_REF_RE` cell past row
+    ``rows`` (a `_round_up` number) or with more than ``letters`` column letters; a tag starting
+    "<c" and any other character is another element. What it finds besides (a row number with a
+    leading zero, a reference without its closing quote) only costs a recount."""
+    digits = str(rows)
+    n, top = len(digits), digits[0]
+    column = "[A-Z]" if letters == 1 else f"[A-Z]{{1,{letters}}}"
+    within = [f"[0-9]{{1,{n - 1}}}"] if n > 1 else []           # the usual rows first: no backtracking
+    within += [f"[1-{top}][0-9]{{{n - 1}}}"] if top != "0" else []
+    cells = "".join(f'| r="{column}{number}"' for number in within)
+    return re.compile(rf'<c(?![^\s/>]{cells})'.encode())
 
 
 def _ref_near(buf: bytes, pos: int) -> str | None:
