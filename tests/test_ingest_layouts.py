@@ -409,6 +409,29 @@ def test_column_wise_row_classifier_agrees_with_row_by_row(seed):
     assert classify_rows(grid, header) == _classify_row_by_row(grid, header)
 
 
+@pytest.mark.parametrize("pool", [
+    ["", None, "付电费", "  "],                       # text and blanks: pandas' factorize
+    ["", None, 3, 0],                                  # one number type with None
+    ["", 1.5, float("nan"), "x"],                       # NaN without None
+    ["", None, 1.5, float("nan")],                      # None and NaN: kept apart
+    [True, 1, 1.0, 0, False, ""],                       # equal numbers of three types: kept apart
+    [dt.date(2024, 3, 1), dt.datetime(2024, 3, 1), "", None, dt.time(8, 0)],
+])
+def test_distinct_values_give_back_every_cell_as_it_was(pool):
+    """`_distinct`'s values, read back through its codes, are the cells themselves: same type, same
+    value (None stays None, NaN stays NaN), in every mix of cell types a reader can give."""
+    import random
+
+    from finaudit.ingest.ledger import _distinct
+
+    rnd = random.Random(len(pool))
+    cells = [rnd.choice(pool) for _ in range(200)]
+    codes, values = _distinct(cells)
+    back = [values[k] for k in codes]
+    same = [type(a) is type(b) and (a == b or (a != a and b != b)) for a, b in zip(back, cells)]
+    assert len(back) == len(cells) and all(same)
+
+
 def test_amount_column_at_once_agrees_with_cell_by_cell():
     """Whole-分 floats are converted for a column at once; every cell must come out as
     parse_amount reads it alone, with the same problems at the same rows."""

@@ -192,15 +192,17 @@ _TEXT_COLUMNS = ("summary", "date", "day", "month", "voucher", "voucher_no", "ac
 _BALANCE_COLUMNS = ("balance", "cash_balance", "bank_balance")
 
 
-def classify_rows(grid: Grid, header: Header) -> list[tuple[int, str]]:
+def classify_rows(grid: Grid, header: Header, distinct: dict | None = None) -> list[tuple[int, str]]:
     """(absolute row, row_type) for every non-blank row under the header.
 
     A row is, in this order: a repeated header (an all-text row sharing at least half the header's
     labels); a marker row when one of its labels names one ("本月合计", "过次页", … — the named text
     columns are asked first, then the other cells left to right); a signature row (all text, one
     label like "会计：")；a balance-only row (journals: values only in the balance columns); else a
-    transaction. Worked column by column — a label is matched once per distinct value, and only the
-    rare all-text rows are looked at one by one.
+    transaction. Worked column by column — each cell's blankness and text, and a label's marker,
+    are found once per distinct value — and only the rare all-text rows are looked at one by one.
+    ``distinct``, when given, receives each non-empty column's `_distinct` (column index → codes,
+    values), for the builder to reuse.
     """
     start = header.last_row + 1
     columns = grid.columns_from(start)
@@ -218,19 +220,20 @@ def classify_rows(grid: Grid, header: Header) -> list[tuple[int, str]]:
                 continue
         except TypeError:  # an unhashable cell: look at every cell
             pass
-        is_filled = ~np.fromiter(map(_BLANKS.__contains__, column), dtype=bool, count=n)
+        codes, values = _distinct(column)
+        if distinct is not None:
+            distinct[c] = codes, values
+        is_filled = ~np.array([v in _BLANKS for v in values], dtype=bool)[codes]
         filled += is_filled
         if c not in balance_cols:
             outside += is_filled
-        is_str = np.fromiter(map(isinstance, column, repeat(str)), dtype=bool, count=n)
-        if not is_str.any():
+        labels = [v if isinstance(v, str) else None for v in values]
+        if labels.count(None) == len(labels):
             continue
-        at = np.flatnonzero(is_str)
-        codes, labels = _distinct(list(compress(column, is_str)))
-        texts[at] += np.array([v.strip() != "" for v in labels], dtype=np.int32)[codes]
-        found = _objects([_label_marker(v) for v in labels])[codes]
+        texts += np.array([v is not None and v.strip() != "" for v in labels], dtype=np.int32)[codes]
+        found = _objects([_label_marker(v) if v else None for v in labels])[codes]
         if (named := np.flatnonzero(found != None)).size:  # noqa: E711 - elementwise
-            markers[c] = dict(zip(at[named].tolist(), found[named].tolist()))
+            markers[c] = dict(zip(named.tolist(), found[named].tolist()))
     order = [header.columns[c] for c in _TEXT_COLUMNS if c in header.columns]
     order += [c for c in range(len(columns)) if c not in order]
     row_type: list = [None] * n
@@ -256,7 +259,8 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
                  year: int | None, title: str) -> Ledger:
     """Canonical frame for one sheet, plus the findings for cells that could not be read."""
     sheet = grid.sheet.name
-    rows = classify_rows(grid, header)
+    distinct: dict[int, tuple[np.ndarray, list]] = {}
+    rows = classify_rows(grid, header, distinct)
     letters = {name: column_letter(col) for name, col in header.columns.items()}
     findings: list[Finding] = []
     data: dict[str, list] = {"_row": [r + 1 for r, _ in rows], "row_type": [t for _, t in rows]}
@@ -270,9 +274,13 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
 
     columns, start = grid.columns_from(header.last_row + 1), header.last_row + 1
     take = [r - start for r, _ in rows]
+    at = np.array(take, dtype=np.intp)
+    known: dict[str, tuple[np.ndarray, list]] = {}  # a column's distinct values, for the rows taken
     for name, col in header.columns.items():
         column = columns[col]
         raw = [column[i] for i in take]
+        if col in distinct:
+            known[name] = distinct[col][0][at], distinct[col][1]
         if name in MONEY_COLUMNS:
             data[name] = _parse_column(raw, checked, parse_amount, lambda i, e, n=name: cell_error(n, i, e, "SC02"))
         elif name in NUMBER_COLUMNS:
@@ -280,18 +288,19 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
         elif name in DATE_COLUMNS:
             data[name] = raw  # parsed below, with the year known
         elif name in ("voucher", "voucher_no"):
-            data[name] = _map_distinct(normalise_voucher, raw)
+            data[name] = _map_distinct(normalise_voucher, raw, known.get(name))
         else:
-            data[name] = _map_distinct(_text_or_none, raw)
+            data[name] = _map_distinct(_text_or_none, raw, known.get(name))
 
     frame = pd.DataFrame(data)
-    date_blank = pd.Series(_map_distinct(_blank, data["date"]) if "date" in data else [True] * len(rows),
+    date_blank = pd.Series(_map_distinct(_blank, data["date"], known.get("date")) if "date" in data
+                           else [True] * len(rows),
                            index=frame.index, dtype=bool)
     date_issue = [None] * len(rows)
     undated = ~np.asarray(dated, dtype=bool)
     for name in DATE_COLUMNS & header.columns.keys():
         # each distinct cell read once (a year has 365 days); the problems reported per row
-        codes, values = _distinct(data[name])
+        codes, values = known.get(name) or _distinct(data[name])
         read = [_read_date(v, year) for v in values]
         parsed = _objects([day for day, _ in read] or [None])[codes]
         parsed[undated] = None
@@ -322,10 +331,11 @@ def _text_or_none(value: object) -> str | None:
     return normalise_text(value) or None
 
 
-def _map_distinct(normalise, raw: Sequence) -> list:
+def _map_distinct(normalise, raw: Sequence, known: tuple[np.ndarray, list] | None = None) -> list:
     """`[normalise(v) for v in raw]`, computing each distinct cell value once: a column repeats
-    the same 摘要, 对方科目 and 借或贷 thousands of times."""
-    codes, values = _distinct(raw)
+    the same 摘要, 对方科目 and 借或贷 thousands of times. ``known``: `_distinct(raw)` already made
+    (codes for ``raw``; its values may include some that ``raw`` lacks)."""
+    codes, values = known or _distinct(raw)
     return _objects([normalise(v) for v in values] or [None])[codes].tolist()
 
 
@@ -348,6 +358,8 @@ def _distinct(raw: Sequence) -> tuple[np.ndarray, list]:
     types = set(map(type, raw))
     if types <= _PLAIN_TYPES and len(types & _NUMBER_TYPES) <= 1 and not {float, type(None)} <= types:
         codes, uniques = pd.factorize(_objects(raw), use_na_sentinel=False)
+        if type(None) in types:  # factorize gives None back as NaN; no float is in such a column
+            return codes, [None if isinstance(v, float) else v for v in uniques]
         return codes, list(uniques)
     seen: dict = {}
     values: list = []
