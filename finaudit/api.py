@@ -34,6 +34,7 @@ def audit(
     limits: Limits | None = None,
     password: str | None = None,
     prefetched: Prefetch | None = None,
+    rule_workers: int = 1,
 ) -> Report:
     """Audit the ledger files under `paths` (files or folders, searched recursively).
 
@@ -50,6 +51,9 @@ def audit(
         password: password for encrypted workbooks.
         prefetched: the first workbook's read begun by `finaudit.ingest.prefetch` before this module
             was imported (the command line does this); used when it matches, else given up.
+        rule_workers: 2 lets the rules of a large audit use a second core (a forked copy of this
+            process, rules/split.py); same result. The command line's check and report pass 2; a
+            batch, which runs a village per core, leaves it at 1.
 
     Raises:
         NoInputError: the paths hold no ledger file.
@@ -72,7 +76,7 @@ def audit(
     findings: list[Finding] = list(intake.findings)
     for ledger in intake.ledgers:
         findings.extend(validate_ledger(ledger))
-    run = run_rules(intake.ledgers, ruleset, select=select, ignore=ignore)
+    run = run_rules(intake.ledgers, ruleset, select=select, ignore=ignore, workers=rule_workers)
     findings.extend(run.findings)
     findings = [f for f in findings if code_selected(f.code, select, ignore)]
     findings.sort(key=Finding.sort_key)

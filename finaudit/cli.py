@@ -137,7 +137,7 @@ def _audit(paths, rules, select, ignore, village, year, password_file, limit):
         limits = _limits(ruleset, limit)
         return api.audit(paths, ruleset=ruleset, select=_codes(select), ignore=_codes(ignore),
                          village=village, year=year, password=password, limits=limits,
-                         prefetched=prefetched)
+                         prefetched=prefetched, rule_workers=2)
     finally:
         if prefetched is not None:
             prefetched.cancel()

@@ -81,11 +81,6 @@ def _capped(items: list, key: str) -> dict:
     return out
 
 
-def _warn(ctx: RuleContext, message: str) -> None:
-    if message not in ctx.warnings:
-        ctx.warnings.append(message)
-
-
 _BRACKETED = re.compile(r"[（(][^）)]*[）)]")
 _SPACES = re.compile(r"\s+")
 
@@ -120,7 +115,7 @@ class AgedBalance(Rule):
             return
         years = ctx.params["years"]
         if years < 0:
-            _warn(ctx, f"AR01 长期挂账：years 应不小于 0，现为 {years}，本规则未运行")
+            ctx.warn(f"AR01 长期挂账：years 应不小于 0，现为 {years}，本规则未运行")
             return
         _, year_end = _year_bounds(ledger.year)
         cutoff = year_end - pd.DateOffset(years=years)
@@ -584,7 +579,7 @@ class ContractUnpaid(Rule):
         if not (receipts["key"] != "").any():
             rent_like = receipts["summary"].str.contains("|".join(RENT_WORDS))
             if rent_like.any():
-                _warn(ctx, f"AS02：{village.name or ''}{year}年日记账（凭证）的承包费、租金收入没有写明承包方，"
+                ctx.warn(f"AS02：{village.name or ''}{year}年日记账（凭证）的承包费、租金收入没有写明承包方，"
                            "无法逐户核对合同收款；请人工核对合同台账与收款收据")
                 return
         counted = receipts[(receipts["key"] != "") & (receipts["why_not"] == "")]
@@ -774,7 +769,7 @@ class LowRent(Rule):
         registers = village.of_kind("contracts")
         ratio, min_group = ctx.params["ratio"], ctx.params["min_group"]
         if not 0 < ratio <= 1 or min_group < 2:
-            _warn(ctx, f"AS04 低价发包：ratio 应在 0 到 1 之间、min_group 不小于 2（现为 {ratio}、{min_group}），"
+            ctx.warn(f"AS04 低价发包：ratio 应在 0 到 1 之间、min_group 不小于 2（现为 {ratio}、{min_group}），"
                        "本规则未运行")
             return
         if not registers or not any("subject" in l.frame and "area" in l.frame for l in registers):

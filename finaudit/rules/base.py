@@ -122,6 +122,11 @@ class RuleContext:
     warnings: list[str] = field(default_factory=list)
     accounts: tuple[str, ...] = ()
 
+    def warn(self, message: str) -> None:
+        """Leave a warning for the report, once however often it is left."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
     def finding(self, ledger, message: str, *, row: int | None = None, column: str | None = None,
                 voucher: str | None = None, date: Any = None, amount: int | None = None,
                 account: str | None = None, evidence: dict | None = None, key: str = "",

@@ -578,8 +578,7 @@ class AccountUnknown(Rule):
         for entry in bad:
             warning = (f"LG11：本地科目“{entry}”无法识别，"
                        f"应写作“编码 名称”或“编码 名称 借|贷”，已忽略")
-            if warning not in ctx.warnings:
-                ctx.warnings.append(warning)
+            ctx.warn(warning)
         codes = _account_codes(ledger)
         lines = (frame["row_type"] == "txn") & codes["first"].notna()
         if not lines.any():

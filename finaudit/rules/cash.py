@@ -355,7 +355,7 @@ class SplitPayment(Rule):
         window = ctx.params["window_days"]
         ratio = ctx.params["min_part_ratio"]
         if window < 1 or ratio < 0:
-            ctx.warnings.append(f"CA04 参数无效（window_days={window}, min_part_ratio={ratio}），本项检查未做")
+            ctx.warn(f"CA04 参数无效（window_days={window}, min_part_ratio={ratio}），本项检查未做")
             return
         payments, lines = _payments(ledger, tuple(ctx.params["exclude_keywords"]))
         if payments.empty:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from finaudit.findings import Finding, Severity
 from finaudit.rules.base import Rule, RuleContext
@@ -18,6 +19,7 @@ from finaudit.rules.custom import custom_rule
 from finaudit.rules.merge import merge_events
 from finaudit.rules.packs import RuleSet
 from finaudit.rules.registry import all_rules
+from finaudit.rules.split import run_split
 from finaudit.village import Village, group_villages
 
 
@@ -35,8 +37,17 @@ def code_selected(code: str, select: Sequence[str] | None, ignore: Sequence[str]
     return not (ignore and any(code.startswith(s) for s in ignore))
 
 
+# Below this many ledger rows a second process does not repay its start (bench/stages.py).
+SPLIT_ROWS = 5_000
+
+
 def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | None = None,
-              ignore: Sequence[str] | None = None) -> RuleRun:
+              ignore: Sequence[str] | None = None, workers: int = 1) -> RuleRun:
+    """Every enabled rule over its ledgers (or villages), findings in rule order.
+
+    ``workers`` 2 lets the rules of a large audit (`SPLIT_ROWS`) share two cores (rules/split.py);
+    the result is the same. A batch, which already runs one village per core, passes 1.
+    """
     run = RuleRun()
     instances: list[tuple[Rule, RuleContext]] = []
     for cls in all_rules():
@@ -44,27 +55,38 @@ def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | No
         if config.enabled and code_selected(cls.code, select, ignore):
             rule = cls()
             instances.append((rule, RuleContext(rule, config.params, config.severity,
-                                                 ruleset.officials, run.warnings, ruleset.accounts)))
+                                                 ruleset.officials, [], ruleset.accounts)))
     for spec in ruleset.custom:
         if code_selected(spec.code, select, ignore):
             rule = custom_rule(spec)
-            instances.append((rule, RuleContext(rule, {}, spec.severity, ruleset.officials, run.warnings,
+            instances.append((rule, RuleContext(rule, {}, spec.severity, ruleset.officials, [],
                                                  ruleset.accounts)))
     # Grouping is cheap (the village model computes on first use); the report reads the villages
     # too, so they are made even when no village-scope rule runs.
     villages = run.villages = group_villages(ledgers)
-    for rule, ctx in instances:
-        targets = villages if rule.scope == "village" else [l for l in ledgers if l.kind in rule.kinds]
-        for target in targets:
-            try:
-                run.findings.extend(rule.check(target, ctx))
-            except Exception as exc:  # a rule's bug must not stop the audit
-                run.errors += 1
-                run.findings.append(_crash_finding(rule, target, exc))
+    jobs = [partial(_run_rule, rule, ctx, villages if rule.scope == "village" else
+                    [l for l in ledgers if l.kind in rule.kinds]) for rule, ctx in instances]
+    split = workers > 1 and sum(len(l.frame) for l in ledgers) >= SPLIT_ROWS
+    for findings, errors, warnings in run_split(jobs) if split else [job() for job in jobs]:
+        run.findings.extend(findings)
+        run.errors += errors
+        run.warnings.extend(w for w in warnings if w not in run.warnings)  # once, as `ctx.warn` leaves them
     # One transaction booked in a journal and in the voucher list is one finding (rules/merge.py).
     per_event = {rule.code for rule, _ in instances if rule.per_event}
     run.findings = merge_events(run.findings, villages, per_event)
     return run
+
+
+def _run_rule(rule: Rule, ctx: RuleContext, targets: Sequence) -> tuple[list[Finding], int, list[str]]:
+    """One rule over its targets: (findings, crashes, warnings it left)."""
+    findings, errors = [], 0
+    for target in targets:
+        try:
+            findings.extend(rule.check(target, ctx))
+        except Exception as exc:  # a rule's bug must not stop the audit
+            errors += 1
+            findings.append(_crash_finding(rule, target, exc))
+    return findings, errors, ctx.warnings
 
 
 def _crash_finding(rule: Rule, target, exc: Exception) -> Finding:

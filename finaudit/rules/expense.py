@@ -581,8 +581,7 @@ class BelowThreshold(Rule):
         margin = Decimal(str(ctx.params["margin"]))
         if not 0 < margin < 1:
             warning = f"EX06 金额略低于门槛：margin 应大于 0、小于 1（如 0.05），现为 {margin}，本规则未运行"
-            if warning not in ctx.warnings:
-                ctx.warnings.append(warning)
+            ctx.warn(warning)
             return
         if rows.empty:
             return
@@ -684,8 +683,7 @@ class HolidayEntry(Rule):
             warning = (f"EX08 节假日记账：{year} 年的放假与调休安排不在所用日历（{package_label()}）之内，"
                        f"该年的记账日期未作节假日检查；请在规则包 EX08 的 extra_holidays / extra_workdays "
                        "中补充国务院公布的当年安排")
-            if warning not in ctx.warnings:
-                ctx.warnings.append(warning)
+            ctx.warn(warning)
         rest = days.isin([day for day, known in status.items() if known is False])
         if not rest.any():
             return

@@ -1,0 +1,180 @@
+"""The rules of one audit on two cores (rules/split.py): a real fork, real pipes; the answer is always
+the plain loop's, whatever the forked copy does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from finaudit.rules import engine, split
+from finaudit.rules.split import can_split, run_split
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_fork = pytest.mark.skipif(not (hasattr(os, "fork") and split.usable_cores() >= 2),
+                                reason="needs fork and two usable cores")
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """The pids `run_split` forks (not the parse worker's); each must be reaped (waited for) by the
+    time it returns. The dask batch test leaves distributed's idle offload thread behind in this
+    process, which would turn the split off (`can_split`): it is not counted here."""
+    monkeypatch.setattr(split.threading, "active_count",
+                        lambda: sum(t.name != "Dask-Offload_0" for t in threading.enumerate()))
+    pids, real = [], os.fork
+
+    def fork():
+        caller = sys._getframe(1).f_code.co_name
+        pid = real()
+        if pid and caller == "run_split":
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(split.os, "fork", fork)
+    return pids
+
+
+def _reaped(pids: list[int]) -> bool:
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+            return False
+        except ChildProcessError:
+            pass
+    return bool(pids)
+
+
+def _work(i: int, n: int = 20_000) -> tuple[int, int]:
+    return i, sum(k * k for k in range(n + i))  # long enough for both sides to take some
+
+
+@needs_fork
+def test_results_are_the_loops_in_order_and_both_sides_work(forks, tmp_path):
+    parent, mark = os.getpid(), tmp_path / "copy-ran"
+
+    def job(i):
+        if os.getpid() != parent:
+            mark.touch()
+        elif i == 0:  # hold this side until the copy has run one (a busy machine may be slow to start it)
+            deadline = time.monotonic() + 20
+            while not mark.exists() and time.monotonic() < deadline:
+                time.sleep(0.005)
+        return _work(i), os.getpid()
+
+    out = run_split([lambda i=i: job(i) for i in range(40)])
+    assert [r for r, _ in out] == [_work(i) for i in range(40)]
+    pids = {pid for _, pid in out}
+    assert parent in pids and len(pids) == 2  # the copy really ran some of them
+    assert _reaped(forks)
+
+
+@needs_fork
+@pytest.mark.parametrize("how", ["killed", "exit", "unpicklable"])
+def test_a_copy_that_fails_has_its_jobs_redone_here(how, forks):
+    parent = os.getpid()
+
+    def job(i):
+        if os.getpid() != parent and i == 39:
+            if how == "killed":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if how == "exit":
+                os._exit(3)
+            return lambda: None  # cannot be pickled
+        return _work(i)
+
+    assert run_split([lambda i=i: job(i) for i in range(40)]) == [_work(i) for i in range(40)]
+    assert _reaped(forks)
+
+
+@needs_fork
+def test_a_copy_that_hangs_is_stopped_and_its_jobs_redone_here(forks, monkeypatch):
+    parent = os.getpid()
+    monkeypatch.setattr(split, "_patience", lambda ours: 0.5)
+
+    def job(i):
+        if os.getpid() != parent:
+            time.sleep(3600)  # stuck, as on a lock held at the fork
+        return _work(i)
+
+    started = time.monotonic()
+    assert run_split([lambda i=i: job(i) for i in range(40)]) == [_work(i) for i in range(40)]
+    assert time.monotonic() - started < 30 and _reaped(forks)
+
+
+@needs_fork
+@pytest.mark.parametrize("where", ["first", "last"])
+def test_a_job_that_raises_raises_here_as_in_a_loop(where, forks):
+    bad = 0 if where == "first" else 39
+
+    def job(i):
+        if i == bad:
+            raise ValueError(f"job {i}")
+        return _work(i)
+
+    with pytest.raises(ValueError, match=f"job {bad}"):
+        run_split([lambda i=i: job(i) for i in range(40)])
+    assert _reaped(forks)
+
+
+def test_with_another_thread_running_everything_runs_here():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not can_split()
+        out = run_split([lambda: os.getpid()] * 8)
+        assert set(out) == {os.getpid()}
+    finally:
+        stop.set()
+        thread.join()
+
+
+@needs_fork
+def test_an_audit_on_two_cores_is_the_audit_on_one(monkeypatch, forks):
+    """Every sample ledger (findings of most rules, warnings, the villages) with the split forced on:
+    the report's data is the one core's, finding for finding."""
+    from finaudit import api
+
+    monkeypatch.setattr(engine, "SPLIT_ROWS", 0)
+    one = api.audit([ROOT / "sample_ledgers"], rule_workers=1).to_dict()
+    assert forks == []
+    two = api.audit([ROOT / "sample_ledgers"], rule_workers=2).to_dict()
+    assert len(forks) == 1 and _reaped(forks)
+    assert two == one and len(one["findings"]) > 50 and one["warnings"] == list(dict.fromkeys(one["warnings"]))
+
+
+def test_a_warning_left_twice_is_kept_once(tmp_path):
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.registry import all_rules
+
+    rule = all_rules()[0]()
+    ctx = RuleContext(rule, {}, rule.severity)
+    ctx.warn("甲")
+    ctx.warn("乙")
+    ctx.warn("甲")
+    assert ctx.warnings == ["甲", "乙"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_same_warning_from_two_rules_is_kept_once(monkeypatch, workers):
+    """As when the rules shared one list: a warning a second rule leaves again is not repeated."""
+    from finaudit import api
+    from finaudit.rules.registry import all_rules
+
+    monkeypatch.setattr(engine, "SPLIT_ROWS", 0)
+    first, last = all_rules()[0], all_rules()[-1]  # one run here, one by the copy
+
+    def warns(self, target, ctx):
+        ctx.warn("同一提示")
+        return []
+
+    monkeypatch.setattr(first, "check", warns)
+    monkeypatch.setattr(last, "check", warns)
+    report = api.audit([ROOT / "sample_ledgers" / "东村.xlsx"], rule_workers=workers)
+    assert report.warnings.count("同一提示") == 1
