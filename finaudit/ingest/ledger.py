@@ -275,12 +275,13 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
     columns, start = grid.columns_from(header.last_row + 1), header.last_row + 1
     take = [r - start for r, _ in rows]
     at = np.array(take, dtype=np.intp)
+    run = slice(take[0], take[-1] + 1) if take and take[-1] - take[0] == len(take) - 1 else None  # no blank rows
     known: dict[str, tuple[np.ndarray, list]] = {}  # a column's distinct values, for the rows taken
     for name, col in header.columns.items():
         column = columns[col]
-        raw = [column[i] for i in take]
+        raw = list(column[run]) if run else [column[i] for i in take]
         if col in distinct:
-            known[name] = distinct[col][0][at], distinct[col][1]
+            known[name] = (distinct[col][0][run] if run else distinct[col][0][at]), distinct[col][1]
         if name in MONEY_COLUMNS:
             data[name] = _parse_column(raw, checked, parse_amount, lambda i, e, n=name: cell_error(n, i, e, "SC02"))
         elif name in NUMBER_COLUMNS:
