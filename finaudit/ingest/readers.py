@@ -247,12 +247,14 @@ def _parse_sheet(pc, workbook, meta, pack: bool) -> tuple:
 
 
 # A column of plain values goes back from the worker marshalled: about 3 × faster than pickling
-# each cell, both ways (bench/stages.py); a column with dates or times is pickled.
-_MARSHAL_TYPES = frozenset({str, int, float, bool, type(None)})
-
-
+# each cell, both ways (bench/stages.py); a column with dates or times is pickled. marshal itself
+# refuses a date (ValueError, at the first one), which is cheaper than looking at every cell's type;
+# of the types calamine gives, it keeps exactly str, int, float, bool and None.
 def _pack(column: tuple) -> tuple[str, object]:
-    return ("m", marshal.dumps(column)) if set(map(type, column)) <= _MARSHAL_TYPES else ("p", column)
+    try:
+        return "m", marshal.dumps(column)
+    except ValueError:
+        return "p", column
 
 
 def _unpack(packed: tuple[str, object]) -> Sequence[object]:
