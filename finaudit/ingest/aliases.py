@@ -8,6 +8,7 @@ mark a sheet as one kind or another in its title.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -212,6 +213,15 @@ _PUNCT = str.maketrans({"（": "(", "）": ")", "：": "", ":": ""})
 
 def header_key(value: object) -> str:
     """Normalise a header cell for lookup: half-width, no spaces, ASCII brackets, no unit "(元)"."""
+    return _text_key(value) if type(value) is str else _key(value)
+
+
+@functools.lru_cache(maxsize=4096)  # the header search asks for the same labels on every sheet
+def _text_key(value: str) -> str:
+    return _key(value)
+
+
+def _key(value: object) -> str:
     text = _SPACE_RE.sub("", normalise_text(value)).translate(_PUNCT)
     if text in GENERIC_WORDS:
         return text

@@ -229,7 +229,9 @@ def find_header(grid: Grid, lookup: dict[str, tuple[str, ...]], kind_hint: str |
             if height == 2 and row + 1 >= grid.n_rows:
                 continue
             candidates = _candidates(grid, row, height)
-            if not candidates:
+            # a family needs two named columns: rows with fewer known labels (data rows) stop here
+            if not candidates or sum(any(k in lookup for k in _with_parts(keys))
+                                     for keys in candidates.values()) < 2:
                 continue
             for family in _FAMILIES:
                 allowed = _family_columns(family)
