@@ -141,7 +141,7 @@ def test_an_audit_on_two_cores_is_the_audit_on_one(monkeypatch, forks):
     the report's data is the one core's, finding for finding."""
     from finaudit import api
 
-    monkeypatch.setattr(engine, "SPLIT_ROWS", 0)
+    monkeypatch.setattr(engine, "SPLIT_AFTER", 0.0)
     one = api.audit([ROOT / "sample_ledgers"], rule_workers=1).to_dict()
     assert forks == []
     two = api.audit([ROOT / "sample_ledgers"], rule_workers=2).to_dict()
@@ -167,7 +167,7 @@ def test_the_same_warning_from_two_rules_is_kept_once(monkeypatch, workers):
     from finaudit import api
     from finaudit.rules.registry import all_rules
 
-    monkeypatch.setattr(engine, "SPLIT_ROWS", 0)
+    monkeypatch.setattr(engine, "SPLIT_AFTER", 0.0)
     first, last = all_rules()[0], all_rules()[-1]  # one run here, one by the copy
 
     def warns(self, target, ctx):
@@ -178,3 +178,20 @@ def test_the_same_warning_from_two_rules_is_kept_once(monkeypatch, workers):
     monkeypatch.setattr(last, "check", warns)
     report = api.audit([ROOT / "sample_ledgers" / "东村.xlsx"], rule_workers=workers)
     assert report.warnings.count("同一提示") == 1
+
+
+@needs_fork
+def test_no_copy_until_the_jobs_have_run_for_a_while(forks):
+    """A short list is run here without a fork; a long one forks once `after` has passed, and the
+    copy takes only jobs that are left."""
+    parent = os.getpid()
+    quick = [lambda i=i: (i, os.getpid()) for i in range(30)]
+    assert run_split(quick, after=5.0) == [(i, parent) for i in range(30)] and forks == []
+
+    def slow(i):
+        time.sleep(0.01)
+        return i, os.getpid()
+
+    out = run_split([lambda i=i: slow(i) for i in range(60)], after=0.1)
+    assert [i for i, _ in out] == list(range(60)) and len(forks) == 1 and _reaped(forks)
+    assert all(pid == parent for _, pid in out[:5])  # ≈ 0.1 s of jobs ran here before the fork

@@ -37,16 +37,18 @@ def code_selected(code: str, select: Sequence[str] | None, ignore: Sequence[str]
     return not (ignore and any(code.startswith(s) for s in ignore))
 
 
-# Below this many ledger rows a second process does not repay its start (bench/stages.py).
-SPLIT_ROWS = 5_000
+# The rules share two cores only once they have run this long (s): a fork costs ≈ 10–30 ms, which a
+# short audit would not win back, and the rules' cost follows the number of ledgers more than rows.
+SPLIT_AFTER = 0.05
 
 
 def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | None = None,
               ignore: Sequence[str] | None = None, workers: int = 1) -> RuleRun:
     """Every enabled rule over its ledgers (or villages), findings in rule order.
 
-    ``workers`` 2 lets the rules of a large audit (`SPLIT_ROWS`) share two cores (rules/split.py);
-    the result is the same. A batch, which already runs one village per core, passes 1.
+    ``workers`` 2 lets the rules share two cores once they have run `SPLIT_AFTER` seconds
+    (rules/split.py); the result is the same. A batch, which already runs one village per core,
+    passes 1.
     """
     run = RuleRun()
     instances: list[tuple[Rule, RuleContext]] = []
@@ -66,8 +68,7 @@ def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | No
     villages = run.villages = group_villages(ledgers)
     jobs = [partial(_run_rule, rule, ctx, villages if rule.scope == "village" else
                     [l for l in ledgers if l.kind in rule.kinds]) for rule, ctx in instances]
-    split = workers > 1 and sum(len(l.frame) for l in ledgers) >= SPLIT_ROWS
-    for findings, errors, warnings in run_split(jobs) if split else [job() for job in jobs]:
+    for findings, errors, warnings in run_split(jobs, SPLIT_AFTER) if workers > 1 else [job() for job in jobs]:
         run.findings.extend(findings)
         run.errors += errors
         run.warnings.extend(w for w in warnings if w not in run.warnings)  # once, as `ctx.warn` leaves them
