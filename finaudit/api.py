@@ -51,9 +51,9 @@ def audit(
         password: password for encrypted workbooks.
         prefetched: the first workbook's read begun by `finaudit.ingest.prefetch` before this module
             was imported (the command line does this); used when it matches, else given up.
-        rule_workers: 2 lets the rules of a large audit use a second core (a forked copy of this
-            process, rules/split.py); same result. The command line's check and report pass 2; a
-            batch, which runs a village per core, leaves it at 1.
+        rule_workers: 2 lets the rules use a second core once they have run a moment (a forked
+            copy of this process, rules/split.py); same result. The command line's check and
+            report pass 2; a batch, which runs a village per core, leaves it at 1.
 
     Raises:
         NoInputError: the paths hold no ledger file.

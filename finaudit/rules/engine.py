@@ -68,7 +68,8 @@ def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | No
     villages = run.villages = group_villages(ledgers)
     jobs = [partial(_run_rule, rule, ctx, villages if rule.scope == "village" else
                     [l for l in ledgers if l.kind in rule.kinds]) for rule, ctx in instances]
-    for findings, errors, warnings in run_split(jobs, SPLIT_AFTER) if workers > 1 else [job() for job in jobs]:
+    results = run_split(jobs, SPLIT_AFTER) if workers > 1 else [job() for job in jobs]
+    for findings, errors, warnings in results:
         run.findings.extend(findings)
         run.errors += errors
         run.warnings.extend(w for w in warnings if w not in run.warnings)  # once, as `ctx.warn` leaves them
