@@ -167,7 +167,7 @@ _FAST_NO_VALUE_RE = re.compile(rb"<(?:/f>|f\b[^>]*/>)\s*(?:<v\s*/>\s*|<v>\s*</v>
 # and CDATA; ":c", ":v", ":is" and ":f" are in every prefixed element _FAST_ODD_RE looks for.
 _BANG_RE, _PI_RE = re.compile(rb"<!"), re.compile(rb"<\?")
 _COLON_RE = re.compile(rb":(?:c|v|is|f)[\s/>]")
-_SAMPLE = 16 * 2**10        # the end of a region, whose cells give the bounds that the rest is tested against
+_SAMPLE = 16 * 2**10        # a region's last bytes, whose cells give the bounds the rest is tested against
 # Walker: calamine matches elements by local name (any prefix), and the r/t attributes unprefixed.
 _P = rb"(?:[\w.-]+:)?"
 _ATTRS = rb"""((?:\s+[^\s=/>"']+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(/?)>"""
@@ -502,7 +502,7 @@ class _Scan:
             raise _Recount()
         last = buf.rfind(b'<c r="', 0, end)
         tail = _FAST_REF_RE.findall(buf, max(0, last - _SAMPLE), end) if last >= 0 else []
-        if any(len(r) > 7 for _, r in tail):
+        if any(len(r) > 7 for _, r in tail):  # past row 1,048,576, the most a sheet has: let the count decide
             raise _Recount()
         rows = _round_up(max([ext.max_row, *(int(r) for _, r in tail)]))
         letters = max([1, len(_col_letters(ext.max_col)), *(len(c) for c, _ in tail)])
