@@ -279,3 +279,147 @@ def test_transfer_mask_agrees_with_the_string_method_reference(seed):
             want = _ref_transfer_mask(frame, words, account_re)
             assert got.index.equals(frame.index)
             assert got.tolist() == want.tolist()
+
+
+# --- CA04's payments and clusters against the pandas version they replaced ------------------------
+
+def _ref_payments(ledger, transfer_words):
+    """finaudit.rules.cash._payments before the numpy rewrite (the reference)."""
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.ingest.ledger import money_column, text_column
+    from finaudit.rules.base import Distinct, per_distinct
+    from finaudit.rules.cash import _BANK_ACCOUNT_RE, _CASH_ACCOUNT_RE, _cash_side, _transfer_mask
+
+    frame = ledger.frame
+    credit = money_column(frame, "credit")
+    transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
+        | Distinct(text_column(frame, "counter_account")).test(lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
+    paid = (frame["row_type"] == "txn") & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
+    lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
+    if lines.empty:
+        return lines, {}
+    lines["amount"] = credit[paid].astype("int64")
+    lines["day"] = frame.loc[paid, "date"].dt.normalize()
+    lines["cash"] = _cash_side(ledger)[paid]
+    lines["summary"] = text_column(frame, "summary")[paid]
+    lines["party"] = per_distinct(lambda parties: parties.str.replace(r"\s+", "", regex=True))(
+        text_column(frame, "counterparty")[paid])
+    lines["voucher"] = frame.loc[paid, "voucher"] if "voucher" in frame else None
+    purpose = per_distinct(lambda summaries: summaries.map(normalise_purpose))(lines["summary"])
+    lines["key"] = ("收款人:" + lines["party"]).where(
+        lines["party"] != "", ("用途:" + purpose).where(purpose != ""))
+    lines = lines[lines["key"].notna()]
+    voucher = lines["voucher"].where(lines["voucher"].notna(), "#" + lines["row"].astype(str))
+    lines = lines.assign(_voucher=voucher)
+    group_id = lines.groupby(["key", "day", "_voucher"], sort=False).ngroup().to_numpy()
+    n_groups = int(group_id.max()) + 1
+    payments = lines[~pd.Series(group_id).duplicated().to_numpy()].reset_index(drop=True)
+    amount = np.zeros(n_groups, dtype=np.int64)
+    np.add.at(amount, group_id, lines["amount"].to_numpy(dtype=np.int64))
+    payments["amount"] = amount
+    payments["cash"] = np.bincount(group_id, weights=~lines["cash"].to_numpy(dtype=bool), minlength=n_groups) == 0
+    payments["payment"] = np.arange(n_groups)
+    count = np.bincount(group_id, minlength=n_groups)
+    several = np.isin(group_id, np.flatnonzero(count > 1))
+    rows_of = {int(gid): rows.tolist() for gid, rows in lines["row"][several].groupby(group_id[several])}
+    payments["voucher"] = payments["voucher"].where(payments["voucher"].notna(), None)
+    return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True), rows_of
+
+
+def _ref_split_findings(ledger, ctx):
+    """SplitPayment.check before the numpy rewrite of its tier loop, on the reference payments."""
+    import math
+
+    import numpy as np
+
+    from finaudit.rules.cash import SplitPayment, _clusters
+    window, ratio = ctx.params["window_days"], ctx.params["min_part_ratio"]
+    payments, lines = _ref_payments(ledger, tuple(ctx.params["exclude_keywords"]))
+    if payments.empty:
+        return
+    used: set[int] = set()
+    for name, label, purpose_word in SplitPayment._TIERS:
+        threshold = ctx.params[name]
+        floor = math.ceil(threshold * ratio)
+        eligible = (payments["amount"] < threshold) & (payments["amount"] >= floor) \
+            & ~payments["row"].isin(used)
+        if name == "cash_threshold":
+            eligible &= payments["cash"]
+        candidates = payments[eligible]
+        if len(candidates) < 2:
+            continue
+        key = candidates["key"].to_numpy()
+        days = candidates["day"].to_numpy(dtype="datetime64[D]")
+        amounts = candidates["amount"].to_numpy(dtype=np.int64)
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        ends = np.r_[starts[1:], len(key)]
+        for start, end, total in zip(starts, ends, np.add.reduceat(amounts, starts)):
+            if end - start < 2 or total < threshold:
+                continue
+            for first, last in _clusters(days[start:end], amounts[start:end], window, threshold):
+                cluster = candidates.iloc[start + first:start + last]
+                used.update(int(r) for r in cluster["row"])
+                yield SplitPayment._finding(ledger, ctx, cluster, lines, threshold, label, purpose_word, window)
+
+
+def _random_journal(seed: int):
+    """A journal-like ledger with repeated payees and purposes, several lines per voucher, blank
+    and unreadable cells, times of day, rows out of sheet order and duplicated voucher numbers."""
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.ingest.ledger import Ledger
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400)) if seed % 7 else 0
+    pick = lambda values: rng.choice(np.array(values, dtype=object), n)  # noqa: E731
+    days = pd.to_datetime("2023-03-01") + pd.to_timedelta(rng.integers(0, 40, n), unit="D") \
+        + pd.to_timedelta(rng.choice([0, 0, 0, 9 * 3600], n), unit="s")
+    credit = rng.choice([300, 450, 600, 950, 999, 1000, 3500, 4000, 9000, 9999, 40000, 60000], n) * 100
+    kind = ("cash_journal", "bank_journal", "cash_bank_journal")[seed % 3]
+    frame = pd.DataFrame({
+        "_row": (rng.permutation(n) + 4) if seed % 2 else np.arange(n) + 4,
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 8 + ["opening", "month_total"], dtype=object), n),
+                             dtype="str"),
+        "date": pd.Series(days).where(rng.random(n) > 0.05).to_numpy().astype("datetime64[s]"),
+        "voucher": pd.array(pick(["记-1", "记-2", "记-3", "记-4", "记-5", None]), dtype="str"),
+        "summary": pd.array(pick(["支付修路工程款（一期）", "修路工程款二期", "支付", "购买办公用品", " 购 办公用品 3月5日",
+                                  "现金存入银行", "提现", "付工资", "", None, "123"]), dtype="str"),
+        "counter_account": pd.array(pick(["管理费用", "102银行存款", "101现金", "", None]), dtype="str"),
+        "counterparty": pd.array(pick(["东方建筑公司", "东方 建筑公司", "李四", "", None]), dtype="str"),
+        "credit": pd.array(np.where(rng.random(n) > 0.05, credit, 0), dtype="Int64"),
+        "cash_balance": pd.array(rng.integers(0, 5, n) * 1000, dtype="Int64"),
+    })
+    frame.loc[rng.random(n) < 0.05, "credit"] = pd.NA
+    if seed % 4 == 1:
+        frame = frame.drop(columns=["counterparty"])
+    if seed % 5 == 2:
+        frame = frame.drop(columns=["voucher"])
+    return Ledger(file="x.xlsx", sheet="s", kind=kind, village="东村", year=2023, header_row=3,
+                  columns={c: "A" for c in frame}, frame=frame)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_payments_and_splits_agree_with_the_pandas_reference(seed):
+    import pandas as pd
+
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.cash import DEPOSIT_WORDS, WITHDRAW_WORDS, SplitPayment, _payments
+    ledger = _random_journal(seed)
+    for words in (DEPOSIT_WORDS + WITHDRAW_WORDS, ()):
+        got, got_rows = _payments(ledger, words)
+        want, want_rows = _ref_payments(ledger, words)
+        assert got_rows == want_rows
+        if want.empty:
+            assert got.empty
+            continue
+        pd.testing.assert_frame_equal(got, want.drop(columns="_voucher"))
+    rule = SplitPayment()
+    params = {"cash_threshold": 100000, "approval_threshold": 1000000, "tender_threshold": 10000000,
+              "window_days": 7 + seed % 3, "min_part_ratio": 0.3 if seed % 2 else 0.0,
+              "exclude_keywords": DEPOSIT_WORDS + WITHDRAW_WORDS}
+    ctx = RuleContext(rule, params, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _ref_split_findings(ledger, ctx)]
+    assert got == want
