@@ -330,3 +330,70 @@ def test_holiday_entries_agree_with_the_groupby_reference(seed):
     got = [f.to_dict() for f in rule.check(ledger, ctx)]
     want = [f.to_dict() for f in _ref_holiday_findings(rule, ledger, ctx)]
     assert got == want and (n < 20 or got)
+
+
+# --- the text functions against the pandas string-method versions they replaced --------------------
+
+def _ref_find_words(values, words, exclude=()):
+    """find_words as it was: pandas string methods over the whole Series."""
+    from finaudit.rules.expense import word_pattern
+    pattern = word_pattern(words)
+    if pattern is None or values.empty:
+        return pd.Series([[] for _ in range(len(values))], index=values.index, dtype=object)
+    folded = values.fillna("").astype(str).str.casefold()
+    blank = word_pattern(exclude)
+    if blank is not None:
+        folded = folded.str.replace(blank, "|", regex=True)
+    return folded.str.findall(pattern).map(lambda hits: list(dict.fromkeys(hits)))
+
+
+def _ref_purpose(summary):
+    from finaudit.rules.expense import _PERIOD, _PURPOSE_NOISE
+    stripped = summary.fillna("").astype(str).str.replace(_PERIOD, "", regex=True)
+    return stripped.str.replace(_PURPOSE_NOISE, "", regex=True).str.casefold()
+
+
+def _ref_periods(summary):
+    from finaudit.rules.expense import _PERIOD, _period_key
+    found = summary.fillna("").astype(str).str.findall(_PERIOD)
+    return found.map(lambda hits: "|".join(sorted({_period_key(h) for h in hits})))
+
+
+def _ref_expense_lines(txn, year):
+    from finaudit.ingest.ledger import text_column as text
+    from finaudit.rules.expense import _EXPENSE_2004, _EXPENSE_2023, _FLIPPED
+    code = text(txn, "account_code").str.replace(r"\D", "", regex=True).str[:3]
+    name = text(txn, "account_name")
+    if year is None:
+        return ((code.isin(_EXPENSE_2004 | _EXPENSE_2023) & ~code.isin(_FLIPPED))
+                | (code.isin(_FLIPPED) & name.str.contains("支出|费用"))) & ~name.str.contains("收入")
+    chart = _EXPENSE_2004 if year <= 2023 else _EXPENSE_2023
+    return code.isin(chart) & ~name.str.contains("收入")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_text_functions_agree_with_the_string_method_reference(seed):
+    import numpy as np
+
+    from finaudit.rules.expense import PROHIBITED_EXCLUDE, PROHIBITED_WORDS, _expense_lines
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 600)) if seed % 6 else 0  # both sides of per_distinct's 256-row cut
+    texts = np.array(["支付3月份保洁费（王五）", "支付三月保洁费", "付2023年一季度电费", "烟台苹果", "烟台酒", "购香烟",
+                      "酒店宴请", "KTV消费", "ktv 消费", "Straße", "第二期工程款", "上半年 租金", "", None, "12",
+                      "十二月份工资", "2023 年度 审计费", "购烟购酒再购烟", "3月工资4月工资3月"], dtype=object)
+    dtype = ("string", "str", object)[seed % 3]
+    values = pd.Series(rng.choice(texts, n), index=pd.Index(rng.permutation(n) * 3), dtype=dtype)
+    for words, exclude in ((PROHIBITED_WORDS, PROHIBITED_EXCLUDE), (("烟", "酒", "KTV"), ()), ((), ("烟台",)),
+                           (("工资", " 工资 ", "月份"), ("十二月",))):
+        got, want = find_words(values, words, exclude), _ref_find_words(values, words, exclude)
+        assert got.index.equals(values.index) and got.tolist() == want.tolist()
+    for got, want in ((purpose(values), _ref_purpose(values)), (periods(values), _ref_periods(values))):
+        assert got.index.equals(values.index) and got.tolist() == want.tolist()
+    codes = np.array(["541", "502", "101", "551001", "5-11", " 521 ", "5110", None, "", "收入"], dtype=object)
+    names = np.array(["管理费用", "经营收入", "其他支出", "公益支出", None, "", "费用收入"], dtype=object)
+    txn = pd.DataFrame({"account_code": pd.array(rng.choice(codes, n), dtype="string"),
+                        "account_name": pd.array(rng.choice(names, n), dtype="string")}, index=values.index)
+    for frame in (txn, txn.drop(columns="account_name")):
+        for year in (None, 2023, 2024):
+            got, want = _expense_lines(frame, year), _ref_expense_lines(frame, year)
+            assert got.index.equals(frame.index) and got.tolist() == want.tolist()

@@ -32,7 +32,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Distinct, Param, Rule, per_distinct, quoted
+from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label
@@ -53,6 +53,8 @@ _OWN_TRANSFER = re.compile(
     r"提现|取现|提取现金|提取备用金|存现|现金存入|现金送存|送存银行|缴存银行|解缴银行|"
     r"存入(?:银行|信用社|农商|农信|邮储|基本户|账户)|转存|内部转账|账户间划转")
 _BLANKS = re.compile(r"\s+")
+_NON_DIGITS = re.compile(r"\D")
+_SPENT = re.compile("支出|费用")
 _REVERSAL = re.compile(r"冲销|冲回|冲正|红冲|冲红|冲账|更正|作废")
 _NOT_FILLED = re.compile(r"^(?:[-—/／0]*|(?:无|未|没有|否|待).*)$")
 
@@ -120,13 +122,19 @@ def _expense_lines(txn: pd.DataFrame, year: int | None) -> pd.Series:
     """Lines on an expense account: by the chart of the book's year, and never a line whose account
     name says 收入 (502/511/521 are income in the other chart). Without a year only codes that mean
     an expense in both charts count, or a flipped code whose name says 支出/费用."""
-    code = text(txn, "account_code").str.replace(r"\D", "", regex=True).str[:3]
-    name = text(txn, "account_name")
+    # Codes and names repeat on most lines: each distinct one is looked at once.
+    code, name = Distinct(text(txn, "account_code")), Distinct(text(txn, "account_name"))
+
+    def in_chart(chart: frozenset[str]) -> np.ndarray:
+        return code.test(lambda value: _NON_DIGITS.sub("", value)[:3] in chart)
+
+    income = name.test(lambda value: "收入" in value)
     if year is None:
-        return ((code.isin(_EXPENSE_2004 | _EXPENSE_2023) & ~code.isin(_FLIPPED))
-                | (code.isin(_FLIPPED) & name.str.contains("支出|费用"))) & ~name.str.contains("收入")
-    chart = _EXPENSE_2004 if year <= 2023 else _EXPENSE_2023
-    return code.isin(chart) & ~name.str.contains("收入")
+        flipped = in_chart(_FLIPPED)
+        expense = (in_chart(_EXPENSE_2004 | _EXPENSE_2023) & ~flipped) | (flipped & name.test(_SPENT.search))
+    else:
+        expense = in_chart(_EXPENSE_2004 if year <= 2023 else _EXPENSE_2023)
+    return pd.Series(expense & ~income, index=txn.index)
 
 
 def _drop_reversed(rows: pd.DataFrame, reversals: pd.DataFrame, amounts: pd.Series) -> pd.DataFrame:
@@ -154,19 +162,27 @@ def word_pattern(words: Iterable[str]) -> re.Pattern | None:
     return re.compile("|".join(map(re.escape, unique))) if unique else None
 
 
-@per_distinct
 def find_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = ()) -> pd.Series:
     """The words found in each value (a list per row), after blanking out the `exclude` phrases —
-    so 烟 is not found in 烟台 and 酒 not in 酒店, but 酒 still is in 烟台酒."""
+    so 烟 is not found in 烟台 and 酒 not in 酒店, but 酒 still is in 烟台酒. Rows with the same
+    value share one list: do not modify them."""
     pattern = word_pattern(words)
     if pattern is None or values.empty:
         return pd.Series([[] for _ in range(len(values))], index=values.index, dtype=object)
-    folded = values.fillna("").astype(str).str.casefold()
     blank = word_pattern(exclude)
-    if blank is not None:
-        folded = folded.str.replace(blank, "|", regex=True)
-    found = folded.str.findall(pattern)
-    return found.map(lambda hits: list(dict.fromkeys(hits)))
+
+    def found(value) -> list[str]:
+        folded = _as_text(value).casefold()
+        if blank is not None:
+            folded = blank.sub("|", folded)
+        return list(dict.fromkeys(pattern.findall(folded)))
+
+    return pd.Series(Distinct(values).map(found), index=values.index, dtype=object)
+
+
+def _as_text(value) -> str:
+    """A cell as text, "" for a blank one (as `fillna("").astype(str)` made it)."""
+    return cell_text(value) or ""
 
 
 def any_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = ()) -> pd.Series:
@@ -174,19 +190,19 @@ def any_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = 
     return find_words(values, words, exclude).map(bool).astype(bool)
 
 
-@per_distinct
 def purpose(summary: pd.Series) -> pd.Series:
     """What a payment was for, without periods, numbers and punctuation: "支付3月份保洁费（王五）"
     → "支付保洁费王五"."""
-    stripped = summary.fillna("").astype(str).str.replace(_PERIOD, "", regex=True)
-    return stripped.str.replace(_PURPOSE_NOISE, "", regex=True).str.casefold()
+    def stripped(value) -> str:
+        return _PURPOSE_NOISE.sub("", _PERIOD.sub("", _as_text(value))).casefold()
+    return pd.Series(Distinct(summary).map(stripped), index=summary.index, dtype=object)
 
 
-@per_distinct
 def periods(summary: pd.Series) -> pd.Series:
     """The periods a summary names ("3月", "2023年", "二季度" …), normalised and joined; "" if none."""
-    found = summary.fillna("").astype(str).str.findall(_PERIOD)
-    return found.map(lambda hits: "|".join(sorted({_period_key(h) for h in hits})))
+    def named(value) -> str:
+        return "|".join(sorted({_period_key(h) for h in _PERIOD.findall(_as_text(value))}))
+    return pd.Series(Distinct(summary).map(named), index=summary.index, dtype=object)
 
 
 def _period_key(period: str) -> str:
