@@ -397,3 +397,77 @@ def test_text_functions_agree_with_the_string_method_reference(seed):
         for year in (None, 2023, 2024):
             got, want = _expense_lines(frame, year), _ref_expense_lines(frame, year)
             assert got.index.equals(frame.index) and got.tolist() == want.tolist()
+
+
+def _ref_duplicate_findings(rule, ledger, ctx):
+    """DuplicatePayment.check before the numpy rewrite: a sort and groupby of the payments frame."""
+    import numpy as np
+
+    from finaudit.ingest.ledger import text_column as text
+    from finaudit.rules.expense import _SCHEDULE_MIN_GAP_DAYS, _payee_key
+    rows = spending(ledger).rows
+    rows = rows[(rows["_amount"] >= ctx.params["min_amount"]) & rows["date"].notna()]
+    if len(rows) < 2:
+        return
+    payee = _payee_key(text(rows, "counterparty"))
+    what = _ref_purpose(text(rows, "summary"))
+    key = ("收款方:" + payee).where(payee != "", ("用途:" + what).where(what != "", ""))
+    rows = rows.assign(_key=key, _period=_ref_periods(text(rows, "summary")))
+    rows = rows[rows["_key"] != ""]
+    same_voucher = rows["voucher"].notna() & rows.duplicated(["_key", "_amount", "voucher"]) \
+        if "voucher" in rows else pd.Series(False, index=rows.index)
+    rows = rows[~same_voucher].sort_values(["_key", "_amount", "date", "_row"])
+    group = rows.groupby(["_key", "_amount"], sort=False)
+    gap = (rows["date"] - group["date"].shift()).dt.days
+    previous = group["_period"].shift().fillna("")
+    other_period = (rows["_period"] != "") & (previous != "") & (rows["_period"] != previous)
+    schedule = group["_row"].transform("size").ge(3) & gap.ge(_SCHEDULE_MIN_GAP_DAYS)
+    linked = gap.le(ctx.params["window_days"]).fillna(False) & ~other_period & ~schedule
+    cluster = (~linked).cumsum()
+    repeated = cluster.map(cluster.value_counts()) >= 2
+    members = rows[repeated].assign(_cluster=cluster[repeated]).sort_values(["_cluster", "_row"])
+    columns = {name: members[name].tolist() if name in members else [None] * len(members)
+               for name in ("_row", "_amount", "date", "voucher", "counterparty", "summary")}
+    bounds = np.flatnonzero(np.diff(members["_cluster"].to_numpy(), prepend=-1, append=-1))
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        yield rule._finding(ledger, ctx, {name: values[start:end] for name, values in columns.items()})
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_duplicate_payments_agree_with_the_groupby_reference(seed):
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.expense import DuplicatePayment
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 500)) if seed % 8 else int(rng.integers(0, 3))
+    pick = lambda values: rng.choice(np.array(values, dtype=object), n)  # noqa: E731
+    dates = pd.Series(pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(0, 120, n), unit="D")
+                      + pd.to_timedelta(rng.choice([0, 0, 10 * 3600], n), unit="s"))
+    dates[rng.random(n) < 0.05] = pd.NaT
+    frame = pd.DataFrame({
+        "_row": rng.permutation(n) + 4 if seed % 2 else np.arange(n) + 4,
+        "row_type": pd.array(pick(["txn"] * 9 + ["month_total"]), dtype="str"),
+        "date": dates.to_numpy().astype("datetime64[s]"),
+        "voucher": pd.array(pick(["记-1", "记-2", "记-3", "记-4", "记-5", "记-6", None]), dtype="str"),
+        "summary": pd.array(pick(["支付3月份保洁费", "支付4月份保洁费", "支付保洁费", "付电费", "购办公用品", "", None,
+                                  "2023年一季度电费", "12"]), dtype="str"),
+        "counterparty": pd.array(pick(["张三", " 张 三", "供电所", "", None]), dtype="str"),
+        "counter_account": pd.array(pick(["管理费用", "", None]), dtype="str"),
+        "credit": pd.array(np.where(rng.random(n) < 0.05, None,
+                                    pick([5000, 9000, 12000, 12000, 30000, 0]) * 100), dtype="Int64"),
+        "debit": pd.array(np.full(n, None), dtype="Int64"),
+    })
+    if seed % 5 == 3:
+        frame = frame.drop(columns="voucher")
+    if seed % 7 == 4:
+        frame = frame.drop(columns="counterparty")
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind="bank_journal", village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = DuplicatePayment()
+    params = {"min_amount": (100, 10000)[seed % 3 == 2] * 100, "window_days": (30, 7, 0)[seed % 3]}
+    ctx = RuleContext(rule, params, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _ref_duplicate_findings(rule, ledger, ctx)]
+    assert got == want and (n < 100 or params["window_days"] == 0 or got)

@@ -453,30 +453,45 @@ class DuplicatePayment(Rule):
 
     def check(self, ledger, ctx):
         rows = spending(ledger).rows
-        rows = rows[(rows["_amount"] >= ctx.params["min_amount"]) & rows["date"].notna()]
-        if len(rows) < 2:
+        amount = rows["_amount"].to_numpy(dtype=np.int64)
+        date = rows["date"].to_numpy()
+        payee = _payee_key(text(rows, "counterparty")).to_numpy()
+        what = purpose(text(rows, "summary")).to_numpy()
+        key = np.where(payee != "", "收款方:" + payee, np.where(what != "", "用途:" + what, ""))
+        # Positions in `rows` of the payments compared, on numpy arrays (a village's journal has a
+        # few hundred: the pandas version's time was the fixed cost of its sorts and groupbys).
+        at = np.flatnonzero((amount >= ctx.params["min_amount"]) & ~np.isnat(date) & (key != ""))
+        if len(at) < 2:
             return
-        payee = _payee_key(text(rows, "counterparty"))
-        what = purpose(text(rows, "summary"))
-        key = ("收款方:" + payee).where(payee != "", ("用途:" + what).where(what != "", ""))
-        rows = rows.assign(_key=key, _period=periods(text(rows, "summary")))
-        rows = rows[rows["_key"] != ""]
-        same_voucher = rows["voucher"].notna() & rows.duplicated(["_key", "_amount", "voucher"]) \
-            if "voucher" in rows else pd.Series(False, index=rows.index)
-        rows = rows[~same_voucher].sort_values(["_key", "_amount", "date", "_row"])
-        group = rows.groupby(["_key", "_amount"], sort=False)
-        gap = (rows["date"] - group["date"].shift()).dt.days
-        previous = group["_period"].shift().fillna("")
-        other_period = (rows["_period"] != "") & (previous != "") & (rows["_period"] != previous)
-        schedule = group["_row"].transform("size").ge(3) & gap.ge(_SCHEDULE_MIN_GAP_DAYS)
-        linked = gap.le(ctx.params["window_days"]).fillna(False) & ~other_period & ~schedule
-        cluster = (~linked).cumsum()
-        repeated = cluster.map(cluster.value_counts()) >= 2  # most payments stand alone: skip them
-        members = rows[repeated].assign(_cluster=cluster[repeated]).sort_values(["_cluster", "_row"])
+        if "voucher" in rows:  # lines of one voucher are one payment: its first line stands for it
+            voucher = rows["voucher"].to_numpy()[at]
+            line = _codes(key[at], amount[at], voucher)
+            again = np.ones(len(at), dtype=bool)
+            again[np.unique(line, return_index=True)[1]] = False
+            at = at[~(again & ~pd.isna(voucher))]
+        row, key, amount, date = rows["_row"].to_numpy(dtype=np.int64)[at], key[at], amount[at], date[at]
+        order = np.lexsort((row, date, amount, pd.factorize(key, sort=True)[0]))
+        at, row, key, amount, date = at[order], row[order], key[order], amount[order], date[order]
+        period = periods(text(rows, "summary")).to_numpy()[at]
+        # Each (payee, amount) is one run of the sorted payments; a payment is linked to the one
+        # before it in its run.
+        after = np.r_[False, (key[1:] == key[:-1]) & (amount[1:] == amount[:-1])]
+        group = np.cumsum(~after)
+        gap = np.zeros(len(at), dtype=np.int64)
+        gap[1:] = (date[1:] - date[:-1]) // np.timedelta64(1, "D")
+        previous = np.roll(period, 1)
+        previous[0] = ""
+        other_period = (period != "") & (previous != "") & (period != previous)
+        schedule = (np.bincount(group)[group] >= 3) & (gap >= _SCHEDULE_MIN_GAP_DAYS)
+        linked = after & (gap <= ctx.params["window_days"]) & ~other_period & ~schedule
+        cluster = np.cumsum(~linked)
+        repeated = np.bincount(cluster)[cluster] >= 2  # most payments stand alone: skip them
+        members = np.lexsort((row[repeated], cluster[repeated]))
+        cluster, at = cluster[repeated][members], at[repeated][members]
         # Plain lists per column: slicing a DataFrame per group costs more than the rest of the rule.
-        columns = {name: members[name].tolist() if name in members else [None] * len(members)
+        columns = {name: rows[name].take(at).tolist() if name in rows else [None] * len(at)
                    for name in ("_row", "_amount", "date", "voucher", "counterparty", "summary")}
-        bounds = np.flatnonzero(np.diff(members["_cluster"].to_numpy(), prepend=-1, append=-1))
+        bounds = np.flatnonzero(np.diff(cluster, prepend=-1, append=-1))
         for start, end in zip(bounds[:-1], bounds[1:]):
             group = {name: values[start:end] for name, values in columns.items()}
             yield self._finding(ledger, ctx, group)
@@ -499,6 +514,15 @@ class DuplicatePayment(Rule):
             evidence={"rows": [int(r) for r in group["_row"]], "vouchers": vouchers,
                       "dates": dates,
                       "total": fen_to_str(sum(int(a) for a in group["_amount"]))})
+
+
+def _codes(*columns: np.ndarray) -> np.ndarray:
+    """One integer per row for the combination of the columns' values (NA one value of each)."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        combined = combined * max(len(uniques), 1) + codes
+    return combined
 
 
 def _payee_key(payee: pd.Series) -> pd.Series:
