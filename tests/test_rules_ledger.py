@@ -421,3 +421,80 @@ def test_reused_voucher_numbers_agree_with_the_groupby_version(seed):
     data["month"] = data["date"].dt.to_period("M")
     for adjacency in (True, False):
         assert _reused_numbers(data, adjacency=adjacency) == _reused_numbers_reference(data, adjacency)
+
+
+def _voucher_gap_reference(rule, ledger, ctx):
+    """LG04's check as it was: a groupby per (word, year), per month and per period (the reference)."""
+    import numpy as np
+
+    from finaudit.rules.ledger import _entries
+    from finaudit.rules.vouchers import _voucher_parts
+
+    frame = _entries(ledger)
+    parts = _voucher_parts(frame)
+    if parts.empty:
+        return
+    first_month = frame.loc[frame["row_type"] == "txn", "date"].min().to_period("M")
+    if ledger.kind != "vouchers":
+        words = set()
+        if ledger.kind in ("cash_journal", "cash_bank_journal"):
+            words |= set(ctx.params["cash_words"])
+        if ledger.kind in ("bank_journal", "cash_bank_journal"):
+            words |= set(ctx.params["bank_words"])
+        parts = parts[parts["word"].isin(words)]
+    parts = parts.assign(year=parts["month"].dt.year)
+    for (word, _), group in parts.groupby(["word", "year"], sort=True):
+        months = group.groupby("month")["number"].agg(["min", "max"]).sort_index()
+        yearly = len(months) > 1 and bool((months["min"].iloc[1:].to_numpy()
+                                           > months["max"].iloc[:-1].to_numpy()).all())
+        firsts = group.sort_values("_row").drop_duplicates(["month", "number"])
+        period = firsts["month"].dt.year.astype(str) if yearly else firsts["month"].astype(str)
+        firsts = firsts.assign(period=period).sort_values(["period", "number"])
+        for period, seq in firsts.groupby("period", sort=True):
+            numbers = seq["number"].to_numpy()
+            previous = np.concatenate(([0], numbers[:-1]))
+            gap = numbers - previous > 1
+            opens = seq["month"].iloc[0]
+            gap[0] = (ctx.params["check_first_number"] and numbers[0] > 1
+                      and (ledger.year is None or opens.year == ledger.year)
+                      and (opens.month == 1 or (not yearly and opens != first_month)))
+            for j in np.flatnonzero(gap):
+                yield rule._finding(ledger, ctx, word, period, int(previous[j]) + 1, int(numbers[j]) - 1,
+                                    seq.iloc[j], int(previous[j]) if j else None, yearly)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_voucher_gaps_agree_with_the_groupby_version(seed):
+    import random
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.vouchers import VoucherGap
+
+    rng = random.Random(seed)
+    n = rng.choice([0, 1, 5, 80, 400])
+    kind = ["vouchers", "cash_journal", "bank_journal", "cash_bank_journal"][seed % 4]
+    words = ["记", "现付", "现收", "银付", "", "记"]
+    yearly = seed % 3 == 0
+    vouchers, dates = [], []
+    for i in range(n):
+        month = rng.choice([1, 2, 3, 3, 4, 12]) if not yearly else 1 + i * 4 // max(n, 1)
+        number = rng.randint(1, 25) + (month * 30 if yearly else 0)
+        vouchers.append(None if rng.random() < 0.05 else f"{rng.choice(words)}-{number}".lstrip("-"))
+        year = 2023 if rng.random() > 0.05 else 2022
+        dates.append(None if rng.random() < 0.04 else f"{year}-{month:02d}-{rng.randint(1, 28):02d}")
+    frame = pd.DataFrame({
+        "_row": rng.sample(range(4, n + 4), n) if seed % 2 else list(range(4, n + 4)),
+        "row_type": pd.Series([rng.choice(["txn"] * 6 + ["month_total"]) for _ in range(n)], dtype="str"),
+        "date": pd.to_datetime(pd.Series(dates, dtype=object)).to_numpy().astype("datetime64[s]"),
+        "voucher": pd.Series(vouchers, dtype="str"),
+    })
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=(2023, None)[seed % 5 == 4],
+                    header_row=3, columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = VoucherGap()
+    for first in (True, False):
+        ctx = RuleContext(rule, {"cash_words": ("现收", "现付"), "bank_words": ("银付",),
+                                 "check_first_number": first}, rule.severity)
+        got = [f.to_dict() for f in rule.check(ledger, ctx)]
+        want = [f.to_dict() for f in _voucher_gap_reference(rule, ledger, ctx)]
+        assert got == want and (n < 80 or got)

@@ -211,6 +211,17 @@ class Distinct:
         """`fn(value)` of each row's value as an object array, run once per distinct value."""
         return np.fromiter(map(fn, self.values), dtype=object, count=len(self.values))[self.codes]
 
+def row_codes(*columns) -> np.ndarray:
+    """One integer per row for the combination of the columns' values (NA one value of each):
+    equal combinations get equal codes, and sorting the codes sorts by the columns in turn when
+    each column is already integer codes or numbers (factorized with `sort=True` otherwise)."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=False)
+        combined = combined * max(len(uniques), 1) + codes
+    return combined
+
+
 # Formatting cell values for messages and evidence, shared by the rule families.
 
 def cell_text(value: Any) -> str | None:

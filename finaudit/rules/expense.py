@@ -32,7 +32,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted
+from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted, row_codes
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label
@@ -465,7 +465,7 @@ class DuplicatePayment(Rule):
             return
         if "voucher" in rows:  # lines of one voucher are one payment: its first line stands for it
             voucher = rows["voucher"].to_numpy()[at]
-            line = _codes(key[at], amount[at], voucher)
+            line = row_codes(key[at], amount[at], voucher)
             again = np.ones(len(at), dtype=bool)
             again[np.unique(line, return_index=True)[1]] = False
             at = at[~(again & ~pd.isna(voucher))]
@@ -514,15 +514,6 @@ class DuplicatePayment(Rule):
             evidence={"rows": [int(r) for r in group["_row"]], "vouchers": vouchers,
                       "dates": dates,
                       "total": fen_to_str(sum(int(a) for a in group["_amount"]))})
-
-
-def _codes(*columns: np.ndarray) -> np.ndarray:
-    """One integer per row for the combination of the columns' values (NA one value of each)."""
-    combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column, use_na_sentinel=False)
-        combined = combined * max(len(uniques), 1) + codes
-    return combined
 
 
 def _payee_key(payee: pd.Series) -> pd.Series:
