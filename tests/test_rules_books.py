@@ -407,3 +407,102 @@ def test_pl_accounts_listed_only_as_sub_accounts_are_grouped(xlsx):
     assert found(report) == [("LG12", 8)]
     assert report.findings[0].evidence["codes"] == ["54101", "54102"]
     assert report.findings[0].evidence["closing"] == "100.00"
+
+
+# --- account codes and LG11 against the pandas versions they replaced -------------------------------
+
+def _ref_codes(frame):
+    """rules.books._codes with pandas string methods on the distinct codes (the reference)."""
+    import pandas as pd
+    code = frame["account_code"].astype("string") if "account_code" in frame \
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    at, distinct = pd.factorize(code, use_na_sentinel=False)
+    distinct = pd.Series(distinct, dtype="string")
+    head = distinct.str.extract(r"(\d+)", expand=False)
+    first = head.str[:3].where(head.str.len() >= 3)
+    key = distinct.str.replace(r"\D", "", regex=True).where(first.notna())
+    return pd.DataFrame({"code": code, "key": key.array.take(at), "first": first.array.take(at)},
+                        index=frame.index)
+
+
+def _ref_account_unknown(rule, ledger, ctx):
+    """AccountUnknown.check as it was: str.contains per row and a groupby over every account."""
+    import pandas as pd
+
+    from finaudit.charts import chart_named
+    from finaudit.rules.books import _PATH_RE, _book_year, _means, evidence_plain
+    frame = ledger.frame
+    if "account_code" not in frame:
+        return
+    extra, _ = parse_accounts(tuple(ctx.accounts) + tuple(ctx.params.get("extra_accounts", ())))
+    codes = _ref_codes(frame)
+    lines = (frame["row_type"] == "txn") & codes["first"].notna()
+    if not lines.any():
+        return
+    names = frame["account_name"] if "account_name" in frame else pd.Series(None, index=frame.index)
+    data = pd.DataFrame({"_row": frame["_row"], "code": codes["code"], "key": codes["key"],
+                         "first": codes["first"], "name": names.where(names.notna(), None)})[lines]
+    plain = {n: evidence_plain(n) for n in data["name"].dropna().unique()}
+    data["plain"] = data["name"].map(plain).astype(object).fillna("")
+    data["judged"] = (data["key"] == data["first"]) | data["name"].fillna("").str.contains(_PATH_RE)
+    year = _book_year(ledger)
+    chart = rule._chart(year, data, extra)
+    other = chart_named("2023" if chart.name == "2004" else "2004", extra)
+    pairs = data.loc[data["judged"], ["first", "plain"]].drop_duplicates()
+    pairs["conflict"] = [_means(p, other.account(f)) and not _means(p, chart.account(f))
+                         for f, p in zip(pairs["first"], pairs["plain"])]
+    conflicting = data.merge(pairs[pairs["conflict"]], on=["first", "plain"])
+    conflicting = conflicting[conflicting["judged"]]
+    conflicts = dict(tuple(conflicting.groupby("first", sort=False)))
+    for first, group in data.groupby("first", sort=False):
+        account = chart.account(first)
+        elsewhere = other.account(first)
+        if account is None:
+            yield rule._unknown(ledger, ctx, chart, other, year, first, group, elsewhere)
+            continue
+        conflict = conflicts.get(first)
+        if conflict is not None:
+            yield rule._conflict(ledger, ctx, chart, other, year, first, conflict, account, elsewhere)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_account_codes_and_unknown_accounts_agree_with_the_pandas_reference(seed):
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.books import AccountUnknown, _codes
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400)) if seed % 6 else int(rng.integers(0, 2))
+    codes = np.array(["101", "102", "10201", "102.01", "502", "511", "521", "541", "999", "12", "", None, "科目541",
+                      "5410-01", "  121 ", "161", "٣٣٣", "١٠١"], dtype=object)
+    names = np.array(["库存现金", "银行存款", "农商行", "经营支出", "投资收益", "管理费用", "管理费用/办公费",
+                      "其他收入", "无形资产", "", None, "经营收入-租金"], dtype=object)
+    frame = pd.DataFrame({
+        "_row": rng.permutation(n) + 4,
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 8 + ["month_total"], dtype=object), n), dtype="str"),
+        "account_code": pd.array(rng.choice(codes, n), dtype=("str", "string", object)[seed % 3]),
+        "account_name": pd.array(rng.choice(names, n), dtype="str"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    if seed % 5 == 1:
+        frame = frame.drop(columns="account_name")
+    pd.testing.assert_frame_equal(_codes(frame), _ref_codes(frame))
+    pd.testing.assert_frame_equal(_codes(frame.drop(columns="account_code")),
+                                  _ref_codes(frame.drop(columns="account_code")))
+    ledger = Ledger(file="东村.xlsx", sheet="序时账", kind="vouchers", village="东村",
+                    year=(2023, 2024, None)[seed % 3], header_row=3, columns={c: "A" for c in frame.columns},
+                    frame=frame)
+    rule = AccountUnknown()
+    for extra in ((), ("161 无形资产",)):
+        ctx = RuleContext(rule, {"extra_accounts": extra}, rule.severity)
+        got, want = _outcome(rule.check(ledger, ctx)), _outcome(_ref_account_unknown(rule, ledger, ctx))
+        assert got == want and (n < 50 or got[1])
+
+
+def _outcome(findings):
+    """("ok", finding dicts), or ("raised", the exception) — the engine reports a raising rule."""
+    try:
+        return "ok", [f.to_dict() for f in findings]
+    except Exception as exc:  # noqa: BLE001 (compared, not hidden)
+        return "raised", f"{type(exc).__name__}: {exc}"
