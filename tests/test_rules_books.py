@@ -506,3 +506,80 @@ def _outcome(findings):
         return "ok", [f.to_dict() for f in findings]
     except Exception as exc:  # noqa: BLE001 (compared, not hidden)
         return "raised", f"{type(exc).__name__}: {exc}"
+
+
+def _ref_voucher_unbalanced(rule, ledger, ctx):
+    """VoucherUnbalanced.check as it was: grouped fills of the month, a groupby numbering and an agg."""
+    import pandas as pd
+
+    from finaudit.rules.ledger import _unreadable_rows
+    frame = ledger.frame
+    if "voucher" not in frame or not {"debit", "credit"} & set(frame.columns):
+        return
+    lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
+    if lines.empty:
+        return
+    voucher = lines["voucher"].astype(str)
+    month = (lines["date"].dt.strftime("%Y-%m") if "date" in lines
+             else pd.Series(pd.NA, index=lines.index, dtype=object))
+    run = (voucher != voucher.shift()).cumsum()
+    month = month.groupby(run).ffill().groupby(run).bfill().fillna("")
+    group = pd.DataFrame({"month": month, "voucher": voucher}).groupby(["month", "voucher"], sort=False).ngroup()
+    bad = lines["_row"].isin(_unreadable_rows(ledger, ("debit", "credit", "amount")))
+    data = pd.DataFrame({
+        "_row": lines["_row"], "voucher": voucher, "date": lines["date"] if "date" in lines else pd.NaT,
+        "debit": lines["debit"].astype("Int64").fillna(0) if "debit" in lines else 0,
+        "credit": lines["credit"].astype("Int64").fillna(0) if "credit" in lines else 0,
+        "bad": bad, "group": group})
+    sums = data.groupby("group").agg(debit=("debit", "sum"), credit=("credit", "sum"),
+                                     bad=("bad", "any"), first=("_row", "first"))
+    wrong = sums[((sums["debit"] - sums["credit"]).abs() > ctx.params["tolerance"]) & ~sums["bad"]]
+    for number, sums_row in wrong.iterrows():
+        entries = data[data["group"] == number]
+        yield rule._finding(ledger, ctx, [int(r) for r in entries["_row"]], entries["voucher"].iat[0],
+                            entries["date"].iat[0], int(sums_row["debit"]), int(sums_row["credit"]))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_unbalanced_vouchers_agree_with_the_groupby_reference(seed):
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.books import VoucherUnbalanced
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 7 else int(rng.integers(0, 2))
+    # Vouchers of 1-4 adjacent lines, numbers restarting each month, some reused further down.
+    vouchers, dates, debit, credit = [], [], [], []
+    while len(vouchers) < n:
+        number, month = f"记-{rng.integers(1, 12)}", int(rng.choice([1, 2, 2, 3]))
+        amount = int(rng.choice([100, 2500, 99999]))
+        for line in range(int(rng.integers(1, 5))):
+            vouchers.append(number)
+            dates.append(pd.NaT if rng.random() < 0.15 else pd.Timestamp(2023, month, 1 + int(rng.integers(0, 27))))
+            side = line % 2 == 0
+            debit.append(amount if side else (None if rng.random() < 0.3 else 0))
+            credit.append(None if side else amount + (1 if rng.random() < 0.1 else 0))
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n), "row_type": pd.array(rng.choice(np.array(["txn"] * 9 + ["month_total"],
+                                                                              dtype=object), n), dtype="str"),
+        "date": pd.Series(dates[:n], dtype="datetime64[s]").to_numpy(),
+        "voucher": pd.array(np.where(rng.random(n) < 0.03, None, np.array(vouchers[:n], dtype=object)), dtype="str"),
+        "debit": pd.array(debit[:n], dtype="Int64"), "credit": pd.array(credit[:n], dtype="Int64"),
+    }, index=pd.Index(rng.permutation(n) * 3))
+    if seed % 5 == 2:
+        frame = frame.drop(columns="date")
+    if seed % 6 == 3:
+        frame = frame.drop(columns="credit")
+    unreadable = [Finding(code="SC02", rule="schema", severity=Severity.HIGH, message="", row=int(r), key="debit")
+                  for r in rng.choice(frame["_row"].to_numpy(), min(n, 3), replace=False)] if seed % 2 else []
+    ledger = Ledger(file="东村.xlsx", sheet="序时账", kind="vouchers", village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame, findings=unreadable)
+    rule = VoucherUnbalanced()
+    for tolerance in (0, 1):
+        ctx = RuleContext(rule, {"tolerance": tolerance}, rule.severity)
+        got = [f.to_dict() for f in rule.check(ledger, ctx)]
+        want = [f.to_dict() for f in _ref_voucher_unbalanced(rule, ledger, ctx)]
+        assert got == want and (n < 100 or got)

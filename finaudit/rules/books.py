@@ -43,10 +43,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from finaudit.findings import Severity, fen_to_display, fen_to_str
-from finaudit.rules.base import Distinct, Param, Rule
+from finaudit.rules.base import Distinct, Param, Rule, row_codes
 from finaudit.rules.base import iso_date as _iso
 from finaudit.charts import (
     CREDIT,
@@ -268,35 +269,47 @@ class VoucherUnbalanced(Rule):
         lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
         if lines.empty:
             return
-        voucher = lines["voucher"].astype(str)
-        month = (lines["date"].dt.strftime("%Y-%m") if "date" in lines
-                 else pd.Series(pd.NA, index=lines.index, dtype=object))
+        # On numpy arrays: a village's voucher list has a few thousand lines, and the pandas version
+        # spent its time in the fixed cost of two grouped fills, a groupby numbering and an agg.
+        voucher = lines["voucher"].astype(str).to_numpy(dtype=object)
+        n = len(voucher)
         # A voucher is one number in one month (numbers restart each month). Its lines are adjacent;
         # a line whose date could not be read takes its neighbours' month, and a line of the same
         # number added further down the month still belongs to it (a number reused for another
         # posting is LG05's finding, and two balanced postings sum to a balanced one).
-        run = (voucher != voucher.shift()).cumsum()
-        month = month.groupby(run).ffill().groupby(run).bfill().fillna("")
-        group = pd.DataFrame({"month": month, "voucher": voucher}).groupby(
-            ["month", "voucher"], sort=False).ngroup()
-        bad = lines["_row"].isin(_unreadable_rows(ledger, ("debit", "credit", "amount")))
-        data = pd.DataFrame({
-            "_row": lines["_row"], "voucher": voucher, "date": lines["date"] if "date" in lines else pd.NaT,
-            "debit": lines["debit"].astype("Int64").fillna(0) if "debit" in lines else 0,
-            "credit": lines["credit"].astype("Int64").fillna(0) if "credit" in lines else 0,
-            "bad": bad, "group": group})
-        sums = data.groupby("group").agg(debit=("debit", "sum"), credit=("credit", "sum"),
-                                         bad=("bad", "any"), first=("_row", "first"))
+        starts = np.r_[True, voucher[1:] != voucher[:-1]]
+        run_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+        run_end = np.minimum.accumulate(np.where(np.r_[starts[1:], True], np.arange(n), n)[::-1])[::-1]
+        no_month = np.iinfo(np.int64).min  # a run without any date
+        if "date" in lines:
+            date = lines["date"].to_numpy()
+            dated = ~np.isnat(date)
+            month = date.astype("datetime64[M]").astype(np.int64)
+        else:
+            dated, month = np.zeros(n, dtype=bool), np.full(n, no_month)
+        before = np.maximum.accumulate(np.where(dated, np.arange(n), -1))  # the run's last dated line so far
+        after = np.minimum.accumulate(np.where(dated, np.arange(n), n)[::-1])[::-1]  # or its next one
+        month = np.where(before >= run_start, month[np.maximum(before, 0)],
+                         np.where(after <= run_end, month[np.minimum(after, n - 1)], no_month))
+        group = pd.factorize(row_codes(month, voucher))[0]  # numbered in order of appearance
+        count = int(group.max()) + 1
+        bad = lines["_row"].isin(_unreadable_rows(ledger, ("debit", "credit", "amount"))).to_numpy()
+        sums = {}
+        for side in ("debit", "credit"):
+            sums[side] = np.zeros(count, dtype=np.int64)
+            if side in lines:
+                np.add.at(sums[side], group, lines[side].astype("Int64").to_numpy(dtype=np.int64, na_value=0))
         tol = ctx.params["tolerance"]
-        wrong = sums[((sums["debit"] - sums["credit"]).abs() > tol) & ~sums["bad"]]
-        for number, sums_row in wrong.iterrows():
-            entries = data[data["group"] == number]
-            yield self._finding(ledger, ctx, entries, int(sums_row["debit"]), int(sums_row["credit"]))
+        wrong = (np.abs(sums["debit"] - sums["credit"]) > tol) & (np.bincount(group, weights=bad, minlength=count) == 0)
+        for number in np.flatnonzero(wrong):
+            entries = np.flatnonzero(group == number)
+            rows = lines["_row"].to_numpy()[entries].tolist()
+            when = lines["date"].iat[entries[0]] if "date" in lines else pd.NaT
+            yield self._finding(ledger, ctx, rows, voucher[entries[0]], when,
+                                int(sums["debit"][number]), int(sums["credit"][number]))
 
-    def _finding(self, ledger, ctx, entries: pd.DataFrame, debit: int, credit: int):
-        rows = [int(r) for r in entries["_row"]]
-        voucher = entries["voucher"].iat[0]
-        date = entries["date"].iat[0]
+    def _finding(self, ledger, ctx, rows: list[int], voucher: str, date, debit: int, credit: int):
+        """`rows`: the voucher's lines; `voucher`, `date`: its first line's."""
         difference = debit - credit
         when = f"（{_iso(date)}）" if _iso(date) else ""
         lines = "只有一行分录" if len(rows) == 1 else f"共 {len(rows)} 行分录"
