@@ -498,3 +498,70 @@ def test_voucher_gaps_agree_with_the_groupby_version(seed):
         got = [f.to_dict() for f in rule.check(ledger, ctx)]
         want = [f.to_dict() for f in _voucher_gap_reference(rule, ledger, ctx)]
         assert got == want and (n < 80 or got)
+
+
+def _running_reference(chain, sources):
+    """_Chain.running as it was, on nullable pandas Series (the differential reference)."""
+    import numpy as np
+    n = len(chain.frame)
+    base = pd.Series(np.where(sources, chain.printed.fillna(0).to_numpy(dtype="int64") - chain.cum, 0),
+                     dtype="Int64").where(pd.Series(sources))
+    pos = pd.Series(np.arange(n), dtype="Int64").where(pd.Series(sources))
+    base, pos = base.ffill().shift(1), pos.ffill().shift(1)
+    value = base + pd.Series(chain.cum, dtype="Int64")
+    known = pos.notna()
+    gap = pd.Series(chain.unknown, dtype="Int64") - pd.Series(
+        chain.unknown[pos.fillna(0).to_numpy(dtype="int64")], dtype="Int64")
+    valid = known & (gap.fillna(0) == 0)
+    return value.where(valid), pos.where(valid)
+
+
+def _running_second_reference(chain, sources):
+    """_Chain.running_second as it was (the differential reference)."""
+    import numpy as np
+    idx = np.flatnonzero(sources)
+    shifted = np.zeros(len(chain.frame), dtype=bool)
+    earlier = np.full(len(chain.frame), -1)
+    if len(idx) > 1:
+        earlier[idx[1:]] = idx[:-1]
+        shifted[idx[1:]] = True
+    base = pd.Series(pd.NA, index=range(len(chain.frame)), dtype="Int64")
+    printed = chain.printed.fillna(0).to_numpy(dtype="int64")
+    take = earlier[shifted]
+    base[shifted] = printed[take] - chain.cum[take]
+    unknown_at = pd.Series(pd.NA, index=range(len(chain.frame)), dtype="Int64")
+    unknown_at[shifted] = chain.unknown[take]
+    base, unknown_at = base.ffill().shift(1), unknown_at.ffill().shift(1)
+    value = base + pd.Series(chain.cum, dtype="Int64")
+    ok = unknown_at.notna() & ((pd.Series(chain.unknown, dtype="Int64") - unknown_at) == 0)
+    return value.where(ok.fillna(False).astype(bool))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_running_balances_agree_with_the_nullable_series_version(seed):
+    import numpy as np
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.ledger import _make_chain
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300)) if seed % 6 else int(rng.integers(1, 3))
+    types = np.array(["txn"] * 12 + ["opening", "month_total", "carry_out", "carry_in", "closing",
+                                     "header_repeat"], dtype=object)
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(types, n), dtype="str"),
+        "debit": pd.array(np.where(rng.random(n) < 0.6, None, rng.integers(0, 5000, n)), dtype="Int64"),
+        "credit": pd.array(np.where(rng.random(n) < 0.6, None, rng.integers(0, 5000, n)), dtype="Int64"),
+        "balance": pd.array(np.where(rng.random(n) < 0.4, None, rng.integers(-1000, 90000, n)), dtype="Int64"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    unreadable = [Finding(code="SC02", rule="schema", severity=Severity.HIGH, message="", row=int(r), key="debit")
+                  for r in rng.choice(frame["_row"].to_numpy(), min(n, 4), replace=False)] if seed % 2 else []
+    ledger = Ledger(file="东村.xlsx", sheet="现金日记账", kind="cash_journal", village="东村", year=2023,
+                    header_row=3, columns={c: "A" for c in frame.columns}, frame=frame, findings=unreadable)
+    chain = _make_chain(ledger)
+    for sources in (chain.chain, rng.random(n) < 0.3, np.zeros(n, dtype=bool), np.ones(n, dtype=bool)):
+        got, want = chain.running(sources), _running_reference(chain, sources)
+        pd.testing.assert_series_equal(got[0], want[0])
+        pd.testing.assert_series_equal(got[1], want[1])
+        pd.testing.assert_series_equal(chain.running_second(sources), _running_second_reference(chain, sources))
