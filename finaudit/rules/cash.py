@@ -104,20 +104,40 @@ def _make_book(ledger, column: str) -> pd.DataFrame:
     return book
 
 
-def _day_ends(book: pd.DataFrame) -> pd.DataFrame:
+def _day_ends(ledger, column: str) -> pd.DataFrame:
     """One row per dated day with transactions, in date order: `end` (the balance after the day's
-    last transaction whose balance is known), `row`/`voucher` of the day's last entry."""
-    txn = book[(book["row_type"] == TXN) & book["day"].notna()]
-    last = txn.drop_duplicates("day", keep="last").set_index("day")
-    days = pd.DataFrame({"end": txn.groupby("day")["running"].last(), "row": last["_row"],
-                         "voucher": last["voucher"] if "voucher" in last else None})
-    return days[days["end"].notna()].sort_index()
+    last transaction whose balance is known), `row`/`voucher` of the day's last entry. Made once
+    per ledger and column (CA01 and CA02 both read it): callers must not modify it."""
+    return ledger.derived(f"day_ends:{column}", lambda ledger: _make_day_ends(_book(ledger, column)))
+
+
+def _make_day_ends(book: pd.DataFrame) -> pd.DataFrame:
+    # Positions of the dated transactions, stably sorted by day: each day's entries stay in book
+    # order, so a day's last entry (and its last known balance) ends the day's run.
+    at = np.flatnonzero((book["row_type"] == TXN).to_numpy() & book["day"].notna().to_numpy())
+    at = at[np.argsort(book["day"].to_numpy()[at], kind="stable")]
+    day = book["day"].to_numpy()[at]
+    running = book["running"].array[at]
+    known = ~running.isna()
+
+    def last_of_day(days: np.ndarray) -> np.ndarray:
+        return np.r_[days[1:] != days[:-1], True] if len(days) else np.zeros(0, dtype=bool)
+
+    ended = last_of_day(day[known])  # each day's last known balance
+    end_day = day[known][ended]
+    entries = at[last_of_day(day)]   # each day's last entry, for the days with a known balance
+    entries = entries[np.isin(day[last_of_day(day)], end_day)]
+    return pd.DataFrame({"end": running[known][ended], "row": book["_row"].to_numpy()[entries],
+                         "voucher": book["voucher"].array[entries] if "voucher" in book else None},
+                        index=pd.DatetimeIndex(end_day, name="day"))
 
 
 def _episodes(days: pd.DataFrame, flag: pd.Series) -> Iterator[pd.DataFrame]:
     """Runs of successive book days where `flag` holds. Days without entries do not break a run:
     the balance stands still between entries."""
     flag = flag.fillna(False).astype(bool)
+    if not flag.any():
+        return
     run = (flag != flag.shift(fill_value=False)).cumsum()
     for _, part in days[flag].groupby(run[flag], sort=True):
         yield part
@@ -187,7 +207,7 @@ class CashOverLimit(Rule):
         if column is None or "date" not in ledger.frame:
             return
         limit = ctx.params["limit"]
-        days = _day_ends(_book(ledger, column))
+        days = _day_ends(ledger, column)
         for part in _episodes(days, days["end"] > limit):
             first, last = part.index[0], part.index[-1]
             peak_day = part["end"].astype("int64").idxmax()
@@ -238,7 +258,7 @@ class NegativeBalance(Rule):
         if "date" not in ledger.frame:
             return
         for column, label in _balance_sides(ledger):
-            days = _day_ends(_book(ledger, column))
+            days = _day_ends(ledger, column)
             for part in _episodes(days, days["end"] < 0):
                 first, last = part.index[0], part.index[-1]
                 low_day = part["end"].astype("int64").idxmin()
