@@ -256,6 +256,8 @@ def test_spending_agrees_with_the_string_method_reference(seed):
         data["counter_account"] = pd.array(rng.choice(np.array(["102银行存款", "库存现金", "管理费用", "", None],
                                                                dtype=object), n), dtype="string")
     frame = pd.DataFrame(data, index=pd.Index(rng.permutation(n) * 3))
+    if seed % 4 == 3:  # the other side's column missing (a reversal then has no amount to take from it)
+        frame = frame.drop(columns="credit" if kind == "vouchers" else "debit")
     ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023, header_row=3,
                     columns={c: "A" for c in frame.columns}, frame=frame)
     got = _spending(ledger)

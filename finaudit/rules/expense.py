@@ -91,13 +91,10 @@ def _spending(ledger) -> Spending:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = ledger.transactions
         reverses = Distinct(text(txn, "summary")).test(_REVERSAL.search)
-        expense = _expense_lines(txn, ledger.year)
-        debit = txn["debit"]
-        credit = txn["credit"] if "credit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = expense & debit.gt(0).fillna(False) & ~reverses
-        reversal = expense & (debit.lt(0).fillna(False)
-                              | (credit.gt(0).fillna(False) & reverses))
-        reversed_amount = debit.abs().where(debit.lt(0).fillna(False), credit)
+        expense = _expense_lines(txn, ledger.year).to_numpy()
+        debit, credit = _signs(txn, "debit"), _signs(txn, "credit")
+        paid = expense & debit.positive & ~reverses
+        reversal = expense & (debit.negative | (credit.positive & reverses))
     else:
         column = "credit"
         if "credit" not in frame:
@@ -108,14 +105,32 @@ def _spending(ledger) -> Spending:
         names_transfer, reverses = summary.test(_OWN_TRANSFER.search), summary.test(_REVERSAL.search)
         own_account = Distinct(text(txn, "counter_account")).test(_OWN_ACCOUNT.search)
         transfer = own_account | names_transfer
-        credit = txn["credit"]
-        debit = txn["debit"] if "debit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = credit.gt(0).fillna(False) & ~transfer & ~reverses
-        reversal = ~transfer & (credit.lt(0).fillna(False)
-                                | (debit.gt(0).fillna(False) & reverses))
-        reversed_amount = credit.abs().where(credit.lt(0).fillna(False), debit)
+        debit, credit = _signs(txn, "debit"), _signs(txn, "credit")
+        paid = credit.positive & ~transfer & ~reverses
+        reversal = ~transfer & (credit.negative | (debit.positive & reverses))
     rows = txn[paid].assign(_amount=txn.loc[paid, column].astype("int64"))
+    if not reversal.any():  # the common case: nothing to cancel
+        return Spending(rows, column)
+    # A reversal's amount: a red (negative) entry's, else the other side's (a 冲销 booked the other way).
+    other = "credit" if column == "debit" else "debit"
+    red = txn[column]
+    booked_back = txn[other] if other in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
+    reversed_amount = red.abs().where(red.lt(0).fillna(False), booked_back)
     return Spending(_drop_reversed(rows, txn[reversal], reversed_amount[reversal]), column)
+
+
+class _Signs(NamedTuple):
+    positive: np.ndarray
+    negative: np.ndarray
+
+
+def _signs(txn: pd.DataFrame, name: str) -> _Signs:
+    """Where a money column is > 0 and < 0 (neither where blank, unreadable or missing)."""
+    if name not in txn:
+        none = np.zeros(len(txn), dtype=bool)
+        return _Signs(none, none)
+    values = txn[name].to_numpy(dtype=np.int64, na_value=0)
+    return _Signs(values > 0, values < 0)
 
 
 def _expense_lines(txn: pd.DataFrame, year: int | None) -> pd.Series:
