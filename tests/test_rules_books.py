@@ -583,3 +583,39 @@ def test_unbalanced_vouchers_agree_with_the_groupby_reference(seed):
         got = [f.to_dict() for f in rule.check(ledger, ctx)]
         want = [f.to_dict() for f in _ref_voucher_unbalanced(rule, ledger, ctx)]
         assert got == want and (n < 100 or got)
+
+
+def test_shared_trial_balance_sheet_gives_each_rule_what_it_alone_would(xlsx):
+    """LG09 and LG12 share one `_sheet` per ledger and local accounts: running them on one ledger, in
+    either order and with different extra accounts, finds what each finds on a fresh ledger."""
+    import dataclasses
+
+    from finaudit.ingest import IngestOptions, load
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.books import PLNotClosed, TrialBalance
+    # One amount per balance, read by the account's side: a local account's side changes the sheet.
+    header = ["科目编码", "科目名称", "期初余额", "本期借方", "本期贷方", "期末余额"]
+    rows = [["某某镇东村2023年科目余额表"], header,
+            ["101", "现金", 1000, 500, 300, 1200],
+            ["301", "资本", 6000, "", "", 6100],       # LG09: a row that does not add up
+            ["501", "经营收入", "", 500, 1000, 500],    # LG12: income left unclosed
+            ["599", "其他收支", "", 300, "", 300],      # a local account (see `local`)
+            ["", "合计", 7000, 1300, 1300, 8100]]
+    [ledger] = load([xlsx("东村.xlsx", {"科目余额表": rows})], IngestOptions()).ledgers
+
+    def run(rule, target, extra):
+        params = {p.name: p.default for p in rule.params} | {"extra_accounts": extra}
+        return [f.to_dict() for f in rule.check(target, RuleContext(rule, params, rule.severity))]
+
+    def fresh():
+        return dataclasses.replace(ledger, _txn=(None, None), _derived={})
+
+    local = ("599 其他收支 贷",)
+    assert run(PLNotClosed(), fresh(), local) != run(PLNotClosed(), fresh(), ())  # the key must tell
+    for extras in (((), ()), (local, ()), ((), local), (local, local)):
+        for order in ((TrialBalance(), PLNotClosed()), (PLNotClosed(), TrialBalance())):
+            shared = fresh()
+            for rule, extra in zip(order, extras):
+                alone = run(rule, fresh(), extra)
+                assert run(rule, shared, extra) == alone
+    assert run(TrialBalance(), fresh(), ()) and run(PLNotClosed(), fresh(), ())

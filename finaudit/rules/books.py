@@ -236,6 +236,14 @@ def _chart(ledger, ctx) -> tuple[Chart, int | None]:
     return chart_for_year(year, extra), year
 
 
+def _trial_sheet(ledger, ctx) -> tuple[_Sheet | None, Chart]:
+    """`_sheet` of the ledger with the chart `_chart` gives: made once per ledger for each set of
+    local accounts (LG09 and LG12 both read it, and only read it)."""
+    chart, _ = _chart(ledger, ctx)
+    key = f"tb_sheet:{chart.name}:{_local_accounts(ctx)!r}"  # the year is the ledger's own
+    return ledger.derived(key, lambda ledger: _sheet(ledger, chart)), chart
+
+
 def _local_accounts(ctx) -> tuple[str, ...]:
     """Local accounts from the pack's top-level `accounts:` and the rule's own `extra_accounts`."""
     return tuple(ctx.accounts) + tuple(ctx.params.get("extra_accounts", ()))
@@ -351,8 +359,7 @@ class TrialBalance(Rule):
     )
 
     def check(self, ledger, ctx):
-        chart, _ = _chart(ledger, ctx)
-        sheet = _sheet(ledger, chart)
+        sheet, chart = _trial_sheet(ledger, ctx)
         if sheet is None or sheet.accounts.empty:
             return
         tol = ctx.params["tolerance"]
@@ -799,7 +806,7 @@ class PLNotClosed(Rule):
             return
         if month is not None and month != 12:
             return
-        sheet = _sheet(ledger, chart)
+        sheet, _ = _trial_sheet(ledger, ctx)
         if sheet is None or "closing" not in sheet.present:
             return
         acc = sheet.accounts
