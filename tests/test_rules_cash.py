@@ -454,3 +454,77 @@ def test_day_ends_agree_with_the_groupby_reference(seed):
         assert got.empty
     else:  # the groupby's index may carry an inferred frequency; no rule reads it
         pd.testing.assert_frame_equal(got, want, check_freq=False)
+
+
+def _ref_cash_sitting(ledger, ctx):
+    """CashSitting.check as it was: a groupby of the day's sums and two drop_duplicates (the reference)."""
+    from finaudit.findings import fen_to_display, fen_to_str
+    from finaudit.rules.base import iso_date as _iso
+    from finaudit.rules.cash import _BANK_ACCOUNT_RE, _book, _cash_column, _transfer_masks
+    column = _cash_column(ledger)
+    if column is None or "date" not in ledger.frame:
+        return
+    book = _book(ledger, column)
+    before = book["running"].shift()
+    book = book.assign(before=before.fillna(book["running"] - book["move"]))
+    txn = book[(book["row_type"] == "txn") & book["day"].notna()].copy()
+    if txn.empty:
+        return
+    withdraw, deposit = _transfer_masks(txn, _BANK_ACCOUNT_RE, tuple(ctx.params["withdraw_keywords"]),
+                                        tuple(ctx.params["deposit_keywords"]))
+    debit = txn["debit"].where(txn["debit"] > 0, 0).fillna(0)
+    credit = txn["credit"].where(txn["credit"] > 0, 0).fillna(0)
+    txn["withdrawn"] = debit.where(withdraw, 0)
+    txn["received"] = debit.where(~withdraw, 0)
+    txn["paid"] = credit.where(~deposit, 0)
+    grouped = txn.groupby("day", sort=True)
+    days = grouped[["withdrawn", "received", "paid"]].sum()
+    days["unknown"] = grouped["unknown"].any()
+    first = txn.drop_duplicates("day", keep="first").set_index("day")
+    last = txn.drop_duplicates("day", keep="last").set_index("day")
+    days["opening"] = first["before"]
+    days["row"], days["voucher"] = last["_row"], last["voucher"] if "voucher" in last else None
+    available = days["opening"].clip(lower=0) + days["withdrawn"]
+    short = days["paid"] - available
+    hit = days["opening"].notna() & ~days["unknown"] & (days["received"] > 0) & (short > 0).fillna(False)
+    flagged = days[hit.fillna(False)]
+    columns = [flagged[name].tolist() for name in ("opening", "withdrawn", "received", "paid", "row", "voucher")]
+    for day, excess, opening, withdrawn, received, paid, row, voucher in zip(
+            flagged.index, short[hit.fillna(False)].tolist(), *columns):
+        sat = int(min(int(excess), int(received)))
+        opening, withdrawn, received, paid = int(opening), int(withdrawn), int(received), int(paid)
+        message = (f"{_iso(day)} 现金支出 {fen_to_display(paid)} 元，超过日初库存 {fen_to_display(opening)} 元"
+                   f"与当日提现 {fen_to_display(withdrawn)} 元之和，其中 {fen_to_display(sat)} 元只能来自当日收入"
+                   f"（{fen_to_display(received)} 元），属坐支；请核实收入是否先存入银行再按规定提现支用")
+        yield ctx.finding(
+            ledger, message, row=int(row), column="credit", voucher=voucher, date=day, amount=sat,
+            evidence={"opening": fen_to_str(opening), "withdrawals": fen_to_str(withdrawn),
+                      "receipts": fen_to_str(received), "payments": fen_to_str(paid), "sitting": fen_to_str(sat)})
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cash_sitting_agrees_with_the_groupby_reference(seed):
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.cash import CashSitting
+    ledger = _random_journal(seed)
+    rng = np.random.default_rng(seed)
+    frame = ledger.frame
+    n = len(frame)
+    frame["debit"] = pd.array(np.where(rng.random(n) < 0.5, None, rng.choice([0, 20000, 150000, 400000], n)),
+                              dtype="Int64")
+    frame["balance"] = pd.array(np.where(rng.random(n) < 0.5, None, rng.integers(-20000, 300000, n)), dtype="Int64")
+    frame = frame.drop(columns="cash_balance")
+    if seed % 4 == 0:
+        frame["date"] = frame["date"].to_numpy()[rng.permutation(n)]
+    ledger = dataclasses.replace(ledger, kind="cash_journal", frame=frame)
+    rule = CashSitting()
+    params = {p.name: p.default for p in rule.params}
+    ctx = RuleContext(rule, params, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _ref_cash_sitting(dataclasses.replace(ledger, _derived={}), ctx)]
+    assert got == want and (n < 100 or got)
