@@ -565,3 +565,108 @@ def test_running_balances_agree_with_the_nullable_series_version(seed):
         pd.testing.assert_series_equal(got[0], want[0])
         pd.testing.assert_series_equal(got[1], want[1])
         pd.testing.assert_series_equal(chain.running_second(sources), _running_second_reference(chain, sources))
+
+
+def _date_findings_reference(ledger, ctx_order, ctx_invalid):
+    """LG06 and LG07 as they were: a frame of the dated lines, shifts and iterrows (the reference)."""
+    from finaudit.ingest.ledger import NON_DATA
+    from finaudit.rules.base import iso_date as _iso
+    from finaudit.rules.ledger import _entries
+    out = []
+    frame = _entries(ledger)
+    if "date" not in frame:
+        return out
+    lines = frame[(frame["row_type"] == "txn") & frame["date"].notna()]
+    previous, previous_row = lines["date"].shift(), lines["_row"].shift()
+    for idx, line in lines[lines["date"] < previous].iterrows():
+        prev_date, prev_row = previous.at[idx], int(previous_row.at[idx])
+        out.append(ctx_order.finding(
+            ledger, f"日期 {_iso(line['date'])} 早于上一笔（第 {prev_row} 行，{_iso(prev_date)}）；"
+                    f"请核对日期是否录错，或是否为补记、倒填日期的业务。",
+            row=int(line["_row"]), column="date", voucher=line.get("voucher"), date=line["date"],
+            evidence={"previous_row": prev_row, "previous_date": _iso(prev_date)}))
+    frame = ledger.frame
+    if "date_issue" in frame:
+        issue = frame["date_issue"]
+        bad = issue.notna() & ~frame["row_type"].isin(NON_DATA)
+        if ledger.kind == "vouchers" and "voucher" in frame:
+            bad &= (frame["voucher"] != frame["voucher"].shift()) | (issue != issue.shift())
+        for _, line in frame[bad].iterrows():
+            out.append(ctx_invalid.finding(
+                ledger, f"日期无效：{line['date_issue']}；请对照原始凭证更正日期。", row=int(line["_row"]),
+                column="date", voucher=line.get("voucher"), key="impossible",
+                evidence={"reason": str(line["date_issue"])}))
+    year = ledger.year
+    if not ctx_invalid.params["check_year"] or not year:
+        return out
+    frame = _entries(ledger)
+    lines = frame[(frame["row_type"] == "txn") & frame["date"].notna()]
+    outside = lines["date"].dt.year != year
+    if ledger.kind == "vouchers" and "voucher" in lines:
+        outside &= (lines["voucher"] != lines["voucher"].shift()) | (lines["date"] != lines["date"].shift())
+    for _, line in lines[outside].iterrows():
+        out.append(ctx_invalid.finding(
+            ledger, f"日期 {_iso(line['date'])} 不在本账簿的会计年度（{year}年）内；请核对是否录错年份，"
+                    f"或是否为跨年度业务记入了本年账簿。",
+            row=int(line["_row"]), column="date", voucher=line.get("voucher"), date=line["date"], key="year",
+            evidence={"date": _iso(line["date"]), "fiscal_year": year}))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_date_rules_agree_with_the_iterrows_reference(seed):
+    import numpy as np
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.dates import DateInvalid, DateOrder
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 7 else int(rng.integers(0, 2))
+    kind = ("vouchers", "cash_journal", "bank_journal")[seed % 3]
+    days = pd.Series(pd.to_datetime("2023-01-01") + pd.to_timedelta(np.sort(rng.integers(-20, 380, n)), unit="D"))
+    days = days.where(rng.random(n) > 0.1, days.sample(frac=1, random_state=seed).to_numpy())  # some steps back
+    days[rng.random(n) < 0.05] = pd.NaT
+    vouchers = np.repeat(np.array([f"记-{i}" for i in range(n)], dtype=object), 2)[:n]
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 9 + ["month_total"], dtype=object), n), dtype="str"),
+        "date": days.to_numpy().astype("datetime64[s]"),
+        "voucher": pd.array(np.where(rng.random(n) < 0.1, None, vouchers), dtype="str"),  # as ingest makes it
+        "date_issue": pd.Series(np.where(rng.random(n) < 0.05, "2月30日", None), dtype=object),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    if seed % 5 == 4:
+        frame = frame.drop(columns="voucher")
+    if seed % 6 == 5:
+        frame = frame.drop(columns="date_issue")
+    findings = [Finding(code="SC03", rule="schema", severity=Severity.MEDIUM, message="", row=int(r), key="date")
+                for r in rng.choice(frame["_row"].to_numpy(), min(n, 2), replace=False)] if seed % 2 else []
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=(2023, None)[seed % 8 == 3],
+                    header_row=3, columns={c: "A" for c in frame.columns}, frame=frame, findings=findings)
+    order, invalid = DateOrder(), DateInvalid()
+    for check_year in (True, False):
+        ctx_order = RuleContext(order, {}, order.severity)
+        ctx_invalid = RuleContext(invalid, {"check_year": check_year}, invalid.severity)
+        got = [f.to_dict() for f in [*order.check(ledger, ctx_order), *invalid.check(ledger, ctx_invalid)]]
+        want = [f.to_dict() for f in _date_findings_reference(ledger, ctx_order, ctx_invalid)]
+        assert got == want and (n < 100 or got)
+
+
+def test_out_of_year_lines_without_a_voucher_number_are_each_reported():
+    """Blank voucher numbers never make two lines one voucher (NaN != NaN, as the pandas shift had it)."""
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.dates import DateInvalid
+    day = np.datetime64("2022-12-30", "s")
+    frame = pd.DataFrame({"_row": [4, 5, 6, 7], "row_type": pd.array(["txn"] * 4, dtype="str"),
+                          "date": np.array([day, day, day, day]),
+                          "voucher": pd.array([None, None, "记-1", "记-1"], dtype="str")})
+    ledger = Ledger(file="东村.xlsx", sheet="序时账", kind="vouchers", village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = DateInvalid()
+    got = [f.row for f in rule.check(ledger, RuleContext(rule, {"check_year": True}, rule.severity))]
+    want = [f.row for f in _date_findings_reference(ledger, RuleContext(rule, {}, rule.severity),
+                                                    RuleContext(rule, {"check_year": True}, rule.severity))]
+    assert got == want == [4, 5, 6]
