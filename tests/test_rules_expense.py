@@ -473,3 +473,87 @@ def test_duplicate_payments_agree_with_the_groupby_reference(seed):
     got = [f.to_dict() for f in rule.check(ledger, ctx)]
     want = [f.to_dict() for f in _ref_duplicate_findings(rule, ledger, ctx)]
     assert got == want and (n < 100 or params["window_days"] == 0 or got)
+
+
+def _ref_below_threshold(ledger, ctx):
+    """BelowThreshold.check as it was: pandas masks and iterrows of each selection (the reference)."""
+    from decimal import Decimal
+
+    from finaudit.findings import fen_to_display, fen_to_str
+    from finaudit.rules.base import quoted
+    rows = spending(ledger).rows
+    margin = Decimal(str(ctx.params["margin"]))
+    if rows.empty:
+        return
+    thresholds = [("approval_threshold", "民主决策金额"), ("major_threshold", "重大事项金额"),
+                  ("tender_threshold", "公开招标金额")]
+    if ledger.kind == "cash_journal":
+        thresholds.insert(0, ("cash_payment_max", "现金支付上限"))
+    limits = sorted((ctx.params[name], label) for name, label in thresholds if ctx.params[name] > 0)
+    matched = pd.Series(False, index=rows.index)
+    for limit, label in limits:
+        lower = limit - int(Decimal(limit) * margin)
+        near = rows["_amount"].ge(lower) & rows["_amount"].lt(limit) & ~matched
+        matched |= near
+        for _, row in rows[near].iterrows():
+            amount = int(row["_amount"])
+            yield ctx.finding(
+                ledger,
+                f"支出 {fen_to_display(amount)} 元（摘要“{quoted(row.get('summary'))}”）略低于{label} "
+                f"{fen_to_display(limit)} 元，仅差 {fen_to_display(limit - amount)} 元；"
+                "请核实是否为规避审批、招标或转账要求而压低或拆分金额",
+                row=int(row["_row"]), column="credit", voucher=row.get("voucher"),
+                date=row.get("date"), amount=amount,
+                evidence={"threshold": fen_to_str(limit), "label": label, "lower": fen_to_str(lower)})
+
+
+def _ref_round_amount(ledger, ctx):
+    """RoundAmount.check as it was (the reference)."""
+    from finaudit.findings import fen_to_display, fen_to_str
+    from finaudit.rules.base import quoted
+    spent = spending(ledger)
+    rows = spent.rows
+    multiple, floor = ctx.params["multiple"], ctx.params["min_amount"]
+    if rows.empty or multiple <= 0:
+        return
+    round_rows = rows[(rows["_amount"] % multiple == 0) & (rows["_amount"] >= max(floor, multiple))]
+    for _, row in round_rows.iterrows():
+        amount = int(row["_amount"])
+        yield ctx.finding(
+            ledger,
+            f"支出 {fen_to_display(amount)} 元为 {fen_to_display(multiple)} 元的整倍数"
+            f"（摘要“{quoted(row.get('summary'))}”）；请核对发票、合同或结算单，确认金额有据而非估列",
+            row=int(row["_row"]), column=spent.column, voucher=row.get("voucher"), date=row.get("date"),
+            amount=amount, account=row.get("account_code") if spent.column == "debit" else None,
+            evidence={"multiple": fen_to_str(multiple)})
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_below_threshold_and_round_amounts_agree_with_the_pandas_reference(seed):
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules import expense
+    from finaudit.rules.base import RuleContext
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 5 else 0
+    frame = pd.DataFrame({
+        "_row": rng.permutation(n) + 4,
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 9 + ["month_total"], dtype=object), n), dtype="str"),
+        "date": (pd.to_datetime("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")).to_numpy(),
+        "voucher": pd.array(rng.choice(np.array(["记-1", "记-2", None], dtype=object), n), dtype="str"),
+        "summary": pd.array(rng.choice(np.array(["付电费", "工程款", None], dtype=object), n), dtype="str"),
+        "credit": pd.array(np.where(rng.random(n) < 0.05, None, rng.choice(
+            [95000, 99999, 100000, 950000, 999999, 4750000, 9600000, 500000, 1200000, 30000], n)), dtype="Int64"),
+    })
+    kind = ("cash_journal", "bank_journal")[seed % 2]
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    for rule, params, reference in (
+            (expense.BelowThreshold(), {p.name: p.coerce(p.default) for p in expense.BelowThreshold.params},
+             _ref_below_threshold),
+            (expense.RoundAmount(), {"multiple": (100000, 50000)[seed % 2], "min_amount": 500000}, _ref_round_amount)):
+        ctx = RuleContext(rule, params, rule.severity)
+        got = [f.to_dict() for f in rule.check(ledger, ctx)]
+        want = [f.to_dict() for f in reference(ledger, ctx)]
+        assert got == want and (n < 100 or got)

@@ -222,6 +222,14 @@ def row_codes(*columns) -> np.ndarray:
     return combined
 
 
+def rows_where(frame: pd.DataFrame, mask) -> Iterable[tuple[Any, pd.Series]]:
+    """`frame[mask].iterrows()`, skipping the selection and `iterrows`' fixed cost (≈ 0.3 ms on a
+    few-column frame) when no row is selected — as for most rules on most books."""
+    if not np.asarray(mask).any():
+        return ()
+    return frame[mask].iterrows()
+
+
 # Formatting cell values for messages and evidence, shared by the rule families.
 
 def cell_text(value: Any) -> str | None:

@@ -306,6 +306,8 @@ class LargeCashPayment(Rule):
         deposit = _transfer_mask(frame, tuple(ctx.params["exclude_keywords"]), _BANK_ACCOUNT_RE)
         hits = frame[_cash_side(ledger) & (credit > 0).fillna(False) & (credit >= limit).fillna(False)
                      & ~deposit]
+        if hits.empty:
+            return
         described = _with_party(hits)
         for index, row in hits.iterrows():
             amount = int(row["credit"])

@@ -32,7 +32,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted, row_codes
+from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted, row_codes, rows_where
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label
@@ -289,7 +289,7 @@ class ProhibitedSpending(Rule):
         by_summary = find_words(text(rows, "summary"), words, exclude)
         by_payee = find_words(text(rows, "counterparty"), words, exclude)
         hit = by_summary.map(bool).astype(bool) | by_payee.map(bool).astype(bool)
-        for index, row in rows[hit].iterrows():
+        for index, row in rows_where(rows, hit):
             in_summary = bool(by_summary[index])
             found = "、".join(shown.get(w, w) for w in (by_summary[index] or by_payee[index]))
             where = (f"摘要“{quoted(row.get('summary'))}”" if in_summary
@@ -340,7 +340,7 @@ class IouPayment(Rule):
             return
         zero = (rows["attachments"].eq(0).fillna(False).astype(bool) if "attachments" in rows
                 else pd.Series(False, index=rows.index))
-        for index, row in rows[words.map(bool).astype(bool) | zero].iterrows():
+        for index, row in rows_where(rows, words.map(bool).astype(bool) | zero):
             yield self._finding(ledger, ctx, row, words[index], bool(zero[index]), int(row["_row"]),
                                 int(row["_amount"]), [int(row["_row"])])
 
@@ -425,7 +425,7 @@ class NeedsResolution(Rule):
                     | summary.str.contains(_RESOLUTION_NO))
         excluded = any_words(summary, ctx.params["exclude_keywords"])
         looked = "摘要与审批栏" if "approval" in rows else "摘要"
-        for _, row in rows[~approved & ~excluded].iterrows():
+        for _, row in rows_where(rows, ~approved & ~excluded):
             amount = int(row["_amount"])
             if major > 0 and amount >= major:
                 tier, limit, what = "major", major, "重大事项须经“四议两公开”并即时公开"
@@ -637,12 +637,13 @@ class BelowThreshold(Rule):
         if ledger.kind == "cash_journal":
             thresholds.insert(0, ("cash_payment_max", "现金支付上限"))
         limits = sorted((ctx.params[name], label) for name, label in thresholds if ctx.params[name] > 0)
-        matched = pd.Series(False, index=rows.index)
+        amounts = rows["_amount"].to_numpy(dtype=np.int64)
+        matched = np.zeros(len(rows), dtype=bool)
         for limit, label in limits:
             lower = limit - int(Decimal(limit) * margin)
-            near = rows["_amount"].ge(lower) & rows["_amount"].lt(limit) & ~matched
+            near = (amounts >= lower) & (amounts < limit) & ~matched
             matched |= near
-            for _, row in rows[near].iterrows():
+            for _, row in rows_where(rows, near):
                 amount = int(row["_amount"])
                 yield ctx.finding(
                     ledger,
@@ -681,8 +682,8 @@ class RoundAmount(Rule):
         multiple, floor = ctx.params["multiple"], ctx.params["min_amount"]
         if rows.empty or multiple <= 0:
             return
-        round_rows = rows[(rows["_amount"] % multiple == 0) & (rows["_amount"] >= max(floor, multiple))]
-        for _, row in round_rows.iterrows():
+        amounts = rows["_amount"].to_numpy(dtype=np.int64)
+        for _, row in rows_where(rows, (amounts % multiple == 0) & (amounts >= max(floor, multiple))):
             amount = int(row["_amount"])
             yield ctx.finding(
                 ledger,
@@ -805,7 +806,7 @@ class PaymentToOfficial(Rule):
                    | any_words(text(rows, "counter_account"), ctx.params["allowed_keywords"])
                    | self._wage_account(rows, ledger.year))
         hit = (by_payee.map(bool).astype(bool) | by_summary.map(bool).astype(bool)) & ~allowed
-        for index, row in rows[hit].iterrows():
+        for index, row in rows_where(rows, hit):
             official = "、".join(dict.fromkeys(by_payee[index] + by_summary[index]))
             amount = int(row["_amount"])
             yield ctx.finding(
