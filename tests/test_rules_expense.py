@@ -557,3 +557,60 @@ def test_below_threshold_and_round_amounts_agree_with_the_pandas_reference(seed)
         got = [f.to_dict() for f in rule.check(ledger, ctx)]
         want = [f.to_dict() for f in reference(ledger, ctx)]
         assert got == want and (n < 100 or got)
+
+
+def _ref_iou_by_voucher(rule, ledger, ctx):
+    """IouPayment.check on a voucher list as it was, grouping every voucher first (the reference)."""
+    from finaudit.ingest.ledger import text_column as text
+    rows = spending(ledger).rows
+    if rows.empty:
+        return
+    words = _ref_find_words(text(rows, "summary"), ctx.params["keywords"], ctx.params["exclude"])
+    txn = ledger.transactions
+    vouchers = txn.groupby([txn["date"], text(txn, "voucher")], dropna=False)
+    first_line = vouchers["_row"].transform("min")
+    attachments = (vouchers["attachments"].transform("first") if "attachments" in txn
+                   else pd.Series(pd.NA, index=txn.index))
+    rows = rows.assign(_words=words, _first=first_line[rows.index], _count=attachments[rows.index])
+    flagged = words.map(bool).astype(bool) | rows["_count"].eq(0).fillna(False).astype(bool)
+    rows = rows[rows["_first"].isin(rows.loc[flagged, "_first"])]
+    for _, lines in rows.groupby(["_first"], sort=False):
+        found = list(dict.fromkeys(w for hits in lines["_words"] for w in hits))
+        count = lines["_count"].iloc[0]
+        zero = bool(pd.notna(count) and count == 0)
+        if found or zero:
+            yield rule._finding(ledger, ctx, lines.iloc[0], found, zero, int(lines["_first"].iloc[0]),
+                                int(lines["_amount"].sum()), [int(r) for r in lines["_row"]])
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_iou_vouchers_agree_with_the_reference(seed):
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.expense import IouPayment
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 200)) if seed % 5 else 0
+    summaries = ["购办公用品", "付工资", "白条报销", "购白条鸡", "无发票"] if seed % 2 else ["购办公用品", "付工资"]
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 9 + ["month_total"], dtype=object), n), dtype="str"),
+        "date": (pd.to_datetime("2023-03-01") + pd.to_timedelta(rng.integers(0, 5, n), unit="D")).to_numpy(),
+        "voucher": pd.array(rng.choice(np.array(["记-1", "记-2", "记-3", None], dtype=object), n), dtype="str"),
+        "summary": pd.array(rng.choice(np.array(summaries, dtype=object), n), dtype="str"),
+        "account_code": pd.array(rng.choice(np.array(["541", "102", "551"], dtype=object), n), dtype="str"),
+        "account_name": pd.array(rng.choice(np.array(["管理费用", "银行存款"], dtype=object), n), dtype="str"),
+        "debit": pd.array(rng.choice([0, 5000, 12000], n), dtype="Int64"),
+        "credit": pd.array(np.full(n, None), dtype="Int64"),
+        "attachments": pd.array(np.where(rng.random(n) < 0.3, None, rng.integers(0, 3, n)), dtype="Int64"),
+    })
+    if seed % 4 < 2:
+        frame = frame.drop(columns="attachments")
+    ledger = Ledger(file="东村.xlsx", sheet="序时账", kind="vouchers", village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = IouPayment()
+    ctx = RuleContext(rule, {p.name: p.coerce(list(p.default)) for p in rule.params}, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _ref_iou_by_voucher(rule, ledger, ctx)]
+    assert got == want and (n < 50 or seed % 4 < 2 and seed % 2 == 0 or got)

@@ -348,6 +348,8 @@ class IouPayment(Rule):
         """Voucher lists: one finding per voucher at its first line; 附件张数 is a voucher field,
         usually on the first line only."""
         txn = ledger.transactions
+        if "attachments" not in txn and not words.map(bool).any():
+            return  # nothing can be flagged: no IOU word, and no attachment count to be 0
         vouchers = txn.groupby([txn["date"], text(txn, "voucher")], dropna=False)
         first_line = vouchers["_row"].transform("min")
         attachments = (vouchers["attachments"].transform("first") if "attachments" in txn
