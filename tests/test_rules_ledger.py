@@ -670,3 +670,73 @@ def test_out_of_year_lines_without_a_voucher_number_are_each_reported():
     want = [f.row for f in _date_findings_reference(ledger, RuleContext(rule, {}, rule.severity),
                                                     RuleContext(rule, {"check_year": True}, rule.severity))]
     assert got == want == [4, 5, 6]
+
+
+def _voucher_duplicate_reference(self, ledger, ctx):
+    """VoucherDuplicate.check as it was: a selection of the frame and shifts of its columns (the reference)."""
+    from finaudit.rules.ledger import _day, _entries
+    from finaudit.rules.vouchers import _reused_numbers
+    frame = _entries(ledger)
+    if "voucher" not in frame or "date" not in frame:
+        return
+    lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
+    if lines.empty:
+        return
+    voucher = lines["voucher"].astype(str)
+    # Consecutive lines of one voucher are one posting (a multi-line voucher, or one split over
+    # a page break); rows without a voucher number neither break nor join a run.
+    run = (voucher != voucher.shift()).cumsum()
+    data = pd.DataFrame({"_row": lines["_row"], "date": lines["date"], "voucher": voucher, "run": run})
+    data = data[data["date"].notna()]
+    data["month"] = data["date"].dt.to_period("M")
+    # A 现金存款日记账 posts the cash and the bank side of one transfer voucher in separate places
+    # on the same day, so there only different dates show a reused number.
+    suspect = _reused_numbers(data, adjacency=ledger.kind != "cash_bank_journal")
+    if not suspect:
+        return
+    keyed = data.set_index(["month", "voucher"]).sort_index()
+    for month, number in suspect:
+        group = keyed.loc[(month, number)].sort_values("_row")
+        rows = [int(r) for r in group["_row"]]
+        days = sorted({d.date().isoformat() for d in group["date"]})
+        runs = int(group["run"].nunique())
+        if len(days) > 1:
+            how = "分别记在 " + "、".join(_day(d) for d in days)
+        else:
+            how = f"在不相邻的 {runs} 处出现"
+        message = (f"凭证号 {number} 在{month.year}年{month.month}月{how}（第 "
+                   f"{'、'.join(map(str, rows))} 行），一个编号用于不同的记账；请调阅凭证，"
+                   f"核对是重号还是同一凭证重复记账。")
+        yield ctx.finding(ledger, message, row=rows[0], column="voucher", voucher=number,
+                          date=group["date"].iloc[0],
+                          evidence={"rows": rows, "dates": days, "groups": runs})
+
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_voucher_duplicates_agree_with_the_frame_version(seed):
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.vouchers import VoucherDuplicate
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 6 else int(rng.integers(0, 2))
+    kind = ("vouchers", "cash_journal", "cash_bank_journal")[seed % 3]
+    numbers = rng.integers(1, 12, n)
+    vouchers = np.array([f"记-{k}" for k in np.sort(numbers)], dtype=object)
+    vouchers[rng.random(n) < 0.1] = None
+    days = pd.to_datetime("2023-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 70, n)), unit="D")
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 9 + ["month_total"], dtype=object), n), dtype="str"),
+        "date": pd.Series(days).where(rng.random(n) > 0.05).to_numpy().astype("datetime64[s]"),
+        "voucher": pd.array(vouchers if seed % 2 else vouchers[rng.permutation(n)], dtype="str"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = VoucherDuplicate()
+    ctx = RuleContext(rule, {}, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _voucher_duplicate_reference(rule, ledger, ctx)]
+    assert got == want and (n < 100 or got)

@@ -168,16 +168,20 @@ class VoucherDuplicate(Rule):
         frame = _entries(ledger)
         if "voucher" not in frame or "date" not in frame:
             return
-        lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
-        if lines.empty:
+        # The numbered transaction lines by position: three columns, not a selection of the frame.
+        at = np.flatnonzero(((frame["row_type"] == "txn") & frame["voucher"].notna()).to_numpy())
+        if not len(at):
             return
-        voucher = lines["voucher"].astype(str)
+        voucher = frame["voucher"].iloc[at].astype(str)
         # Consecutive lines of one voucher are one posting (a multi-line voucher, or one split over
         # a page break); rows without a voucher number neither break nor join a run.
-        run = (voucher != voucher.shift()).cumsum()
-        data = pd.DataFrame({"_row": lines["_row"], "date": lines["date"], "voucher": voucher, "run": run})
-        data = data[data["date"].notna()]
-        data["month"] = data["date"].dt.to_period("M")
+        numbers = voucher.to_numpy(dtype=object)
+        run = np.cumsum(np.r_[True, numbers[1:] != numbers[:-1]])
+        dated = frame["date"].notna().to_numpy()[at]
+        date = frame["date"].iloc[at[dated]]
+        data = pd.DataFrame({"_row": frame["_row"].to_numpy()[at[dated]], "date": date.to_numpy(),
+                             "voucher": voucher.array[dated], "run": run[dated],
+                             "month": date.dt.to_period("M").array})
         # A 现金存款日记账 posts the cash and the bank side of one transfer voucher in separate places
         # on the same day, so there only different dates show a reused number.
         suspect = _reused_numbers(data, adjacency=ledger.kind != "cash_bank_journal")
