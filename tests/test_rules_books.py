@@ -619,3 +619,133 @@ def test_shared_trial_balance_sheet_gives_each_rule_what_it_alone_would(xlsx):
                 alone = run(rule, fresh(), extra)
                 assert run(rule, shared, extra) == alone
     assert run(TrialBalance(), fresh(), ()) and run(PLNotClosed(), fresh(), ())
+
+
+def _ref_sheet(ledger, chart):
+    """rules.books._sheet as it was: a selection per money column, string methods per row (the reference)."""
+    import pandas as pd
+
+    from finaudit.charts import CREDIT, default_side
+    from finaudit.rules.books import MEASURES, _GRAND_TOTAL_RE, _MONEY, _Sheet, _account_codes
+    from finaudit.rules.ledger import _unreadable_rows
+    frame = ledger.frame
+    if "account_code" not in frame:
+        return None
+    codes = _account_codes(ledger)
+    txn = (frame["row_type"] == "txn") & codes["first"].notna()
+    present, single, one_amount, columns = [], set(), set(), {}
+    for measure, _, balance in MEASURES:
+        dr, cr = f"{measure}_debit", f"{measure}_credit"
+        if dr in frame and cr in frame:
+            present.append(measure)
+        if balance and measure in ledger.columns and dr not in ledger.columns:
+            one_amount.add(measure)
+            if f"{measure}_side" not in ledger.columns:
+                single.add(measure)
+        for col in (dr, cr):
+            columns[col] = measure if measure in ledger.columns and col not in ledger.columns else col
+
+    acc = pd.DataFrame({"_row": frame["_row"], "code": codes["code"], "key": codes["key"],
+                        "first": codes["first"],
+                        "name": frame["account_name"] if "account_name" in frame else None})[txn]
+    for col in _MONEY:
+        values = frame.loc[txn, col].astype("Int64") if col in frame \
+            else pd.Series(pd.NA, index=acc.index, dtype="Int64")
+        acc[col] = values.fillna(0)
+    # A heading row has no amount in any of the sheet's own money cells (derived columns, such as
+    # the sides split from one balance amount, are 0 rather than blank).
+    raw_blank = pd.Series(True, index=acc.index)
+    for col in set(_MONEY + tuple(one_amount)) & set(ledger.columns) & set(frame.columns):
+        raw_blank &= frame.loc[txn, col].isna()
+    for measure, _, _ in MEASURES:
+        bad = _unreadable_rows(ledger, (f"{measure}_debit", f"{measure}_credit", measure))
+        acc[f"bad_{measure}"] = acc["_row"].isin(bad)
+    if one_amount:
+        # One amount per balance: on the side its 借/贷 cell names ("贷", "贷方", "Cr"), else — no
+        # side column, or a blank side — in the normal direction of the account (negative: the
+        # other side). Read here from the sheet's own cells rather than from the split columns.
+        side_of = {c: (chart.account(c).side if chart.account(c) else default_side(c))
+                   for c in acc["first"].unique()}
+        normal = acc["first"].map(side_of).map({CREDIT: -1}).fillna(1).astype("int64")
+        for measure in one_amount:
+            amount = frame.loc[txn, measure].astype("Int64").fillna(0).to_numpy()
+            sign = normal.to_numpy()
+            if measure not in single and f"{measure}_side" in frame:
+                side = frame.loc[txn, f"{measure}_side"].fillna("").astype(str).str.strip().str.lower()
+                named = side.str[:1].map({"贷": -1, "借": 1, "平": 1}).where(
+                    ~side.isin(("cr", "credit", "dr", "debit")), side.str[:1].map({"c": -1, "d": 1}))
+                sign = named.fillna(pd.Series(sign, index=named.index)).astype("int64").to_numpy()
+            net = pd.Series(amount * sign, index=acc.index, dtype="Int64")
+            acc[f"{measure}_debit"] = net.clip(lower=0)
+            acc[f"{measure}_credit"] = (-net).clip(lower=0)
+    acc["heading"] = raw_blank.to_numpy()
+    acc = acc.reset_index(drop=True)
+
+    # Parent: the longest key of another (non-heading) row that is a proper prefix of this row's key.
+    keys = set(acc.loc[~acc["heading"], "key"])
+    parent = pd.Series(pd.NA, index=acc.index, dtype="string")
+    longest = int(acc["key"].str.len().max()) if len(acc) else 0
+    for length in range(3, longest):
+        prefix = acc["key"].str[:length]
+        hit = prefix.isin(keys) & (acc["key"].str.len() > length)
+        parent = parent.mask(hit, prefix)
+    acc["parent"] = parent
+    acc["top"] = parent.isna() & ~acc["heading"]
+
+    label = pd.Series("", index=frame.index)
+    for col in ("account_code", "account_name"):
+        if col in frame:
+            label = label + frame[col].fillna("").astype(str)
+    label = label.str.replace(r"\s+", "", regex=True)
+    grand = (frame["row_type"] == "total") & label.str.contains(_GRAND_TOTAL_RE) & ~label.str.contains("小计")
+    totals = frame[grand]
+    return _Sheet(acc, totals, tuple(present), frozenset(single), frozenset(one_amount), columns)
+
+
+def _sheets_of_many_layouts(xlsx):
+    """Trial balances of the layouts the tests and samples use: split sides, one amount with and
+    without a side column, sub-accounts, headings, totals, unreadable cells, no name column."""
+    from finaudit.ingest import IngestOptions, load
+    single = ["科目编码", "科目名称", "期初余额", "本期借方", "本期贷方", "期末余额"]
+    sided = ["科目编码", "科目名称", "期初方向", "期初余额", "本期借方", "本期贷方", "期末方向", "期末余额"]
+    books = [
+        balanced_tb(),
+        [["某某镇东村2023年科目余额表"], single, ["101", "现金", 1000, 500, 300, 1200],
+         ["152", "累计折旧", 3000, "", 500, 3500], ["321", "本年收益", "", 800, 500, -300],
+         ["5", "费用类", "", "", "", ""], ["541", "管理费用", "", 800, 800, ""], ["54101", "办公费", "", 300, 300, ""],
+         ["54102", " 差旅费", "", 500, 500, ""], ["", "费用小计合计", 0, 800, 800, 0], ["", "合计", 4000, 2100, 2100, 4400],
+         ["", "小计", 1, 1, 1, 1]],
+        [["某某镇东村2023年科目余额表"], sided, ["101", "现金", "借方", 1000, 500, 300, "借方", 1200],
+         ["152", "累计折旧", "贷方", 3000, "", 500, "", 3500], ["301", "资本", "Cr", 6000, "", "", "贷", 6000],
+         ["541", "管理费用", "平", "", "x", 500, "平", 0], ["", "总 计", "", "", 1300, 1300, "", ""]],
+        [["某某镇东村2024年科目余额表"], TB, ["102", "银行存款", 5000, "", 2000, 1500, 5500, ""],
+         ["10201", "农商行", 3000, "", 1000, 500, 3500, ""], ["1020101", "活期", 3000, "", 1000, 500, 3500, ""],
+         ["10202", "信用社", 2000, "", 1000, 1000, 2000, ""], ["102.03", "邮储", "", "", "", "", "", ""],
+         ["合计", "", 5000, "", 2000, 1500, 5500, ""]],
+    ]
+    ledgers = []
+    for number, rows in enumerate(books):
+        ledgers += load([xlsx(f"东村{number}.xlsx", {"科目余额表": rows})], IngestOptions()).ledgers
+    for sample in Path("sample_ledgers").rglob("*.xlsx"):
+        ledgers += [l for l in load([sample], IngestOptions()).ledgers if l.kind == "trial_balance"]
+    return ledgers
+
+
+def test_trial_balance_sheet_agrees_with_the_pandas_reference(xlsx):
+    import dataclasses
+
+    import pandas as pd
+
+    from finaudit.charts import chart_named, parse_accounts
+    from finaudit.rules.books import _sheet
+    ledgers = _sheets_of_many_layouts(xlsx)
+    assert len(ledgers) >= 5
+    for ledger in ledgers:
+        for chart in (chart_named("2004"), chart_named("2023", parse_accounts(("599 其他 贷",))[0])):
+            for variant in (ledger, dataclasses.replace(ledger, frame=ledger.frame.drop(columns="account_name",
+                                                                                         errors="ignore"))):
+                got, want = _sheet(variant, chart), _ref_sheet(variant, chart)
+                pd.testing.assert_frame_equal(got.accounts, want.accounts)
+                pd.testing.assert_frame_equal(got.totals, want.totals)
+                assert (got.present, got.single, got.one_amount, got.columns) == \
+                    (want.present, want.single, want.one_amount, want.columns)

@@ -153,6 +153,7 @@ class _Sheet:
 
 
 _GRAND_TOTAL_RE = re.compile(r"合计|总计")
+_BLANKS_RE = re.compile(r"\s+")
 
 
 def _sheet(ledger, chart: Chart) -> _Sheet | None:
@@ -173,21 +174,24 @@ def _sheet(ledger, chart: Chart) -> _Sheet | None:
         for col in (dr, cr):
             columns[col] = measure if measure in ledger.columns and col not in ledger.columns else col
 
-    acc = pd.DataFrame({"_row": frame["_row"], "code": codes["code"], "key": codes["key"],
-                        "first": codes["first"],
-                        "name": frame["account_name"] if "account_name" in frame else None})[txn]
+    # The account rows by position, each column taken once (not a selection per money column).
+    at = np.flatnonzero(txn.to_numpy())
+    index = frame.index[at]
+    data = {"_row": frame["_row"].to_numpy()[at], "code": codes["code"].array[at],
+            "key": codes["key"].array[at], "first": codes["first"].array[at],
+            "name": frame["account_name"].array[at] if "account_name" in frame else None}
     for col in _MONEY:
-        values = frame.loc[txn, col].astype("Int64") if col in frame \
-            else pd.Series(pd.NA, index=acc.index, dtype="Int64")
-        acc[col] = values.fillna(0)
-    # A heading row has no amount in any of the sheet's own money cells (derived columns, such as
-    # the sides split from one balance amount, are 0 rather than blank).
-    raw_blank = pd.Series(True, index=acc.index)
-    for col in set(_MONEY + tuple(one_amount)) & set(ledger.columns) & set(frame.columns):
-        raw_blank &= frame.loc[txn, col].isna()
+        data[col] = (frame[col].astype("Int64").array[at].fillna(0) if col in frame
+                     else pd.array(np.zeros(len(at), dtype=np.int64), dtype="Int64"))
     for measure, _, _ in MEASURES:
         bad = _unreadable_rows(ledger, (f"{measure}_debit", f"{measure}_credit", measure))
-        acc[f"bad_{measure}"] = acc["_row"].isin(bad)
+        data[f"bad_{measure}"] = np.isin(data["_row"], list(bad))
+    acc = pd.DataFrame(data, index=index)
+    # A heading row has no amount in any of the sheet's own money cells (derived columns, such as
+    # the sides split from one balance amount, are 0 rather than blank).
+    raw_blank = np.ones(len(at), dtype=bool)
+    for col in set(_MONEY + tuple(one_amount)) & set(ledger.columns) & set(frame.columns):
+        raw_blank &= frame[col].isna().to_numpy()[at]
     if one_amount:
         # One amount per balance: on the side its 借/贷 cell names ("贷", "贷方", "Cr"), else — no
         # side column, or a blank side — in the normal direction of the account (negative: the
@@ -206,27 +210,29 @@ def _sheet(ledger, chart: Chart) -> _Sheet | None:
             net = pd.Series(amount * sign, index=acc.index, dtype="Int64")
             acc[f"{measure}_debit"] = net.clip(lower=0)
             acc[f"{measure}_credit"] = (-net).clip(lower=0)
-    acc["heading"] = raw_blank.to_numpy()
+    acc["heading"] = raw_blank
     acc = acc.reset_index(drop=True)
 
-    # Parent: the longest key of another (non-heading) row that is a proper prefix of this row's key.
+    # Parent: the longest key of another (non-heading) row that is a proper prefix of this row's key,
+    # worked out once per distinct key.
     keys = set(acc.loc[~acc["heading"], "key"])
-    parent = pd.Series(pd.NA, index=acc.index, dtype="string")
-    longest = int(acc["key"].str.len().max()) if len(acc) else 0
-    for length in range(3, longest):
-        prefix = acc["key"].str[:length]
-        hit = prefix.isin(keys) & (acc["key"].str.len() > length)
-        parent = parent.mask(hit, prefix)
-    acc["parent"] = parent
-    acc["top"] = parent.isna() & ~acc["heading"]
 
-    label = pd.Series("", index=frame.index)
-    for col in ("account_code", "account_name"):
-        if col in frame:
-            label = label + frame[col].fillna("").astype(str)
-    label = label.str.replace(r"\s+", "", regex=True)
-    grand = (frame["row_type"] == "total") & label.str.contains(_GRAND_TOTAL_RE) & ~label.str.contains("小计")
-    totals = frame[grand]
+    def parent_of(key: str) -> str | None:
+        return next((key[:n] for n in range(len(key) - 1, 2, -1) if key[:n] in keys), None)
+
+    key_codes, distinct = pd.factorize(acc["key"])
+    parent = pd.array([parent_of(k) for k in distinct], dtype="string").take(key_codes, allow_fill=True)
+    acc["parent"] = parent
+    acc["top"] = parent.isna() & ~acc["heading"].to_numpy()
+
+    # The 合计 / 总计 rows (not 小计): only the rows typed "total" need their label read.
+    labelled = [c for c in ("account_code", "account_name") if c in frame]
+    grand = []
+    for i in np.flatnonzero((frame["row_type"] == "total").to_numpy()).tolist():
+        label = _BLANKS_RE.sub("", "".join(_text(frame[c].iat[i]) for c in labelled))
+        if _GRAND_TOTAL_RE.search(label) and "小计" not in label:
+            grand.append(i)
+    totals = frame.iloc[grand]
     return _Sheet(acc, totals, tuple(present), frozenset(single), frozenset(one_amount), columns)
 
 
