@@ -740,3 +740,121 @@ def test_voucher_duplicates_agree_with_the_frame_version(seed):
     got = [f.to_dict() for f in rule.check(ledger, ctx)]
     want = [f.to_dict() for f in _voucher_duplicate_reference(rule, ledger, ctx)]
     assert got == want and (n < 100 or got)
+
+
+def _reconcile_vouchers_reference(self, village, tb, ctx):
+    """Reconcile._vouchers as it was: a reindex, fillna and astype per column (the reference)."""
+    from finaudit.findings import fen_to_display, fen_to_str
+    ledgers = village.voucher_ledgers()
+    if not ledgers:
+        return
+    if tb.has_period:
+        main, alternative = ("period_debit", "period_credit"), (
+            ("ytd_debit", "ytd_credit") if tb.has_ytd else None)
+    elif tb.has_ytd:
+        main, alternative = ("ytd_debit", "ytd_credit"), None
+    else:
+        return
+    tol = ctx.params["tolerance"]
+    vouchers = village.voucher_movements()
+    accounts = tb.accounts
+    codes = accounts.index.union(vouchers.index)
+    table = pd.DataFrame(index=codes)
+    table["v_debit"] = vouchers["debit"].reindex(codes).fillna(0).astype("int64")
+    table["v_credit"] = vouchers["credit"].reindex(codes).fillna(0).astype("int64")
+    table["t_debit"] = accounts[main[0]].reindex(codes).fillna(0).astype("int64")
+    table["t_credit"] = accounts[main[1]].reindex(codes).fillna(0).astype("int64")
+    off = ((table["v_debit"] - table["t_debit"]).abs() > tol) | \
+          ((table["v_credit"] - table["t_credit"]).abs() > tol)
+    if alternative is not None:
+        a_debit = accounts[alternative[0]].reindex(codes).fillna(0).astype("int64")
+        a_credit = accounts[alternative[1]].reindex(codes).fillna(0).astype("int64")
+        off &= ((table["v_debit"] - a_debit).abs() > tol) | ((table["v_credit"] - a_credit).abs() > tol)
+    unreadable = vouchers["unreadable"].reindex(codes).fillna(False).astype(bool) | \
+        accounts["unreadable"].reindex(codes).fillna(False).astype(bool)
+    label = "本期发生额" if main[0] == "period_debit" else "本年累计发生额"
+    for code in table.index[off & ~unreadable]:
+        rec = table.loc[code]
+        v_debit, v_credit, t_debit, t_credit = (int(rec[c]) for c in ("v_debit", "v_credit", "t_debit",
+                                                                       "t_credit"))
+        account = tb.account(code) if code in accounts.index else None
+        name = (account.name if account is not None and account.name else None) or \
+            getattr(village.chart.accounts.get(code), "name", "")
+        evidence = {"account": code, "compared": "period" if label == "本期发生额" else "ytd",
+                    "vouchers_debit": fen_to_str(v_debit), "vouchers_credit": fen_to_str(v_credit),
+                    "trial_balance_debit": fen_to_str(t_debit), "trial_balance_credit": fen_to_str(t_credit),
+                    "debit_difference": fen_to_str(v_debit - t_debit),
+                    "credit_difference": fen_to_str(v_credit - t_credit)}
+        sides = []
+        if abs(v_debit - t_debit) > tol:
+            sides.append(f"借方序时账 {fen_to_display(v_debit)} 元、科目余额表 {fen_to_display(t_debit)} 元"
+                         f"（差 {fen_to_display(v_debit - t_debit)} 元）")
+        if abs(v_credit - t_credit) > tol:
+            sides.append(f"贷方序时账 {fen_to_display(v_credit)} 元、科目余额表 {fen_to_display(t_credit)} 元"
+                         f"（差 {fen_to_display(v_credit - t_credit)} 元）")
+        advice = "请核对是否有凭证未过账或重复过账、过账金额抄错或记错科目。"
+        if code in vouchers.index:
+            first = vouchers.loc[code]
+            first_ledger = ledgers[int(first["first_part"])]
+            evidence |= {"vouchers_file": first_ledger.file, "vouchers_sheet": first_ledger.sheet,
+                         "voucher_lines": int(first["lines"]), "first_voucher_row": int(first["first_row"])}
+        if account is not None:
+            column = main[0] if abs(v_debit - t_debit) > tol else main[1]
+            message = (f"科目余额表“{code} {name}”{label}与序时账该科目的合计不符：{'；'.join(sides)}；"
+                       f"{advice}")
+            yield ctx.finding(account.ledger, message, row=account.row, column=column,
+                              amount=t_debit if column == main[0] else t_credit, account=code,
+                              key=f"vouchers:{code}", evidence=evidence | account.where())
+        else:
+            message = (f"序时账记入科目“{code} {name}”（借方合计 {fen_to_display(v_debit)} 元、贷方合计 "
+                       f"{fen_to_display(v_credit)} 元），科目余额表却没有这个科目；请核对科目是否记错，"
+                       f"或科目余额表是否漏列。")
+            yield ctx.finding(first_ledger, message, row=int(first["first_row"]), column="account_code",
+                              amount=v_debit or v_credit, account=code, key=f"vouchers:{code}",
+                              evidence=evidence | {"trial_balance_file": tb.ledger.file,
+                                                   "trial_balance_sheet": tb.ledger.sheet})
+
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reconcile_vouchers_agree_with_the_reindex_version(seed):
+    """LG10's vouchers-vs-trial-balance part on the sample villages, their amounts disturbed at random."""
+    import dataclasses
+    from pathlib import Path
+
+    import numpy as np
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest import IngestOptions, load
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.reconcile import Reconcile
+    from finaudit.village import group_villages
+    rng = np.random.default_rng(seed)
+    sample = ("东村.xlsx", "中心村.xlsx", "北村")[seed % 3]
+    ledgers = []
+    for ledger in load([Path("sample_ledgers") / sample], IngestOptions()).ledgers:
+        frame = ledger.frame.copy()
+        for column in ("debit", "credit", "period_debit", "period_credit", "ytd_debit", "ytd_credit"):
+            if column in frame and ledger.kind in ("vouchers", "trial_balance"):
+                values = frame[column].astype("Int64")
+                hit = rng.random(len(frame)) < 0.15
+                values[hit] = values[hit].fillna(0) + pd.array(rng.integers(-300, 300, int(hit.sum())), dtype="Int64")
+                values[rng.random(len(frame)) < 0.05] = pd.NA
+                frame[column] = values
+        if ledger.kind == "vouchers" and seed % 4 == 1:  # accounts only the vouchers know
+            frame["account_code"] = frame["account_code"].where(rng.random(len(frame)) > 0.1, "199")
+        unreadable = [Finding(code="SC02", rule="schema", severity=Severity.HIGH, message="", row=int(r),
+                              key=("debit" if ledger.kind == "vouchers" else "period_debit"))
+                      for r in rng.choice(frame["_row"].to_numpy(), 2)] if seed % 2 and len(frame) else []
+        ledgers.append(dataclasses.replace(ledger, frame=frame, findings=list(ledger.findings) + unreadable,
+                                           _txn=(None, None), _derived={}))
+    rule = Reconcile()
+    for village in group_villages(ledgers):
+        tb = village.trial_balance()
+        if tb is None:
+            continue
+        for tolerance in (0, 20000):
+            ctx = RuleContext(rule, {"tolerance": tolerance}, rule.severity)
+            got = [f.to_dict() for f in rule._vouchers(village, tb, ctx)]
+            want = [f.to_dict() for f in _reconcile_vouchers_reference(rule, village, tb, ctx)]
+            assert got == want and (tolerance or got)
