@@ -29,8 +29,9 @@ def _voucher_parts(frame: pd.DataFrame) -> pd.DataFrame:
     call, most of this rule's time on a village's book)."""
     if "voucher" not in frame or "date" not in frame:
         return pd.DataFrame(columns=["_row", "date", "voucher", "word", "number", "month"])
-    rows = frame[(frame["row_type"] == "txn") & frame["voucher"].notna() & frame["date"].notna()]
-    vouchers = rows["voucher"].astype(str)
+    # By position: the few columns needed, not a selection of the whole frame (twice).
+    at = np.flatnonzero(((frame["row_type"] == "txn") & frame["voucher"].notna() & frame["date"].notna()).to_numpy())
+    vouchers = frame["voucher"].iloc[at].astype(str)
     codes, distinct = pd.factorize(vouchers)
     matches = [_VOUCHER_PARTS.search(text) for text in distinct]
     words = np.array([m["word"].rstrip("-") if m else "" for m in matches], dtype=object)
@@ -38,12 +39,11 @@ def _voucher_parts(frame: pd.DataFrame) -> pd.DataFrame:
                             errors="coerce").to_numpy()
     number = numbers[codes]
     keep = pd.notna(number) & (number > 0)
-    rows, codes = rows[keep], codes[keep]
-    out = pd.DataFrame({"_row": rows["_row"], "date": rows["date"], "voucher": vouchers[keep],
-                        "word": pd.Series(words[codes], index=rows.index, dtype=vouchers.dtype),
-                        "number": number[keep].astype("int64")})
-    out["month"] = out["date"].dt.to_period("M")
-    return out
+    at, codes = at[keep], codes[keep]
+    date = frame["date"].iloc[at]
+    return pd.DataFrame({"_row": frame["_row"].iloc[at], "date": date, "voucher": vouchers[keep],
+                         "word": pd.Series(words[codes], index=date.index, dtype=vouchers.dtype),
+                         "number": number[keep].astype("int64"), "month": date.dt.to_period("M")})
 
 
 class VoucherGap(Rule):
