@@ -858,3 +858,75 @@ def test_reconcile_vouchers_agree_with_the_reindex_version(seed):
             got = [f.to_dict() for f in rule._vouchers(village, tb, ctx)]
             want = [f.to_dict() for f in _reconcile_vouchers_reference(rule, village, tb, ctx)]
             assert got == want and (tolerance or got)
+
+
+def _make_chain_reference(ledger):
+    """rules.ledger._make_chain as it was, on Series (the reference)."""
+    import numpy as np
+
+    from finaudit.ingest.ledger import NON_DATA
+    from finaudit.ingest.ledger import money_column as _money
+    from finaudit.rules.ledger import _CHAIN_TYPES, _Chain, _balance_column, _unreadable_rows
+    frame = ledger.frame.reset_index(drop=True)
+    balance_col = _balance_column(frame)
+    if balance_col is None or frame.empty:
+        return None
+    row_type = frame["row_type"]
+    debit, credit = _money(frame, "debit"), _money(frame, "credit")
+    balance = frame[balance_col].astype("Int64")
+    txn = (row_type == "txn").to_numpy()
+    bad = _unreadable_rows(ledger, ("debit", "credit", "amount"))
+    unread = txn & frame["_row"].isin(bad).to_numpy()
+    unknown = np.cumsum(unread)
+    move = np.where(txn, (debit.fillna(0) - credit.fillna(0)).to_numpy(dtype="int64"), 0)
+    cum = np.cumsum(move)
+
+    printed = balance.where(~row_type.isin(NON_DATA))
+    chain = (row_type.isin(_CHAIN_TYPES) & printed.notna()).to_numpy()
+    # An opening written in 借/贷 instead of 余额 ("上年结转 | 1,000.00 |  | ") starts the chain
+    # with its amount, when no printed balance comes before it.
+    first = int(np.argmax(chain)) if chain.any() else len(frame)
+    opening_amount = (row_type == "opening") & printed.isna() & (debit.notna() | credit.notna())
+    virtual = (opening_amount & (pd.Series(np.arange(len(frame))) < first)).to_numpy()
+    printed = printed.copy()
+    printed[virtual] = (debit.fillna(0) - credit.fillna(0))[virtual]
+    chain = chain | virtual
+    return _Chain(frame, row_type, debit, credit, printed, cum, unknown, unread, chain, balance_col)
+
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_balance_chain_agrees_with_the_series_version(seed):
+    import numpy as np
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.ledger import _make_chain
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 6 else int(rng.integers(0, 3))
+    types = np.array(["txn"] * 10 + ["opening", "opening", "month_total", "carry_in", "closing", "header_repeat",
+                                     "signature", "formula_only"], dtype=object)
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(types, n), dtype="str"),
+        "debit": pd.array(np.where(rng.random(n) < 0.5, None, rng.integers(0, 5000, n)), dtype="Int64"),
+        "credit": pd.array(np.where(rng.random(n) < 0.5, None, rng.integers(0, 5000, n)), dtype="Int64"),
+        "balance": pd.array(np.where(rng.random(n) < (0.3, 0.9)[seed % 2], None, rng.integers(-1000, 9000, n)),
+                            dtype="Int64"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    if seed % 5 == 2:
+        frame = frame.drop(columns="credit")
+    unreadable = [Finding(code="SC02", rule="schema", severity=Severity.HIGH, message="", row=int(r), key="credit")
+                  for r in rng.choice(frame["_row"].to_numpy(), min(n, 3), replace=False)] if seed % 3 else []
+    ledger = Ledger(file="东村.xlsx", sheet="现金日记账", kind="cash_journal", village="东村", year=2023,
+                    header_row=3, columns={c: "A" for c in frame.columns}, frame=frame, findings=unreadable)
+    got, want = _make_chain(ledger), _make_chain_reference(ledger)
+    if want is None:
+        assert got is None
+        return
+    pd.testing.assert_frame_equal(got.frame, want.frame)
+    for name in ("row_type", "debit", "credit", "printed"):
+        pd.testing.assert_series_equal(getattr(got, name), getattr(want, name))
+    for name in ("cum", "unknown", "unread", "chain"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert got.balance_col == want.balance_col

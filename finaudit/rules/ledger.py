@@ -193,24 +193,25 @@ def _make_chain(ledger) -> _Chain | None:
     row_type = frame["row_type"]
     debit, credit = _money(frame, "debit"), _money(frame, "credit")
     balance = frame[balance_col].astype("Int64")
+    # On numpy arrays (the Series kept on _Chain are made once, at the end).
     txn = (row_type == "txn").to_numpy()
     bad = _unreadable_rows(ledger, ("debit", "credit", "amount"))
     unread = txn & frame["_row"].isin(bad).to_numpy()
     unknown = np.cumsum(unread)
-    move = np.where(txn, (debit.fillna(0) - credit.fillna(0)).to_numpy(dtype="int64"), 0)
-    cum = np.cumsum(move)
+    net = debit.to_numpy(dtype="int64", na_value=0) - credit.to_numpy(dtype="int64", na_value=0)
+    cum = np.cumsum(np.where(txn, net, 0))
 
-    printed = balance.where(~row_type.isin(NON_DATA))
-    chain = (row_type.isin(_CHAIN_TYPES) & printed.notna()).to_numpy()
+    value = balance.to_numpy(dtype="int64", na_value=0)
+    blank = balance.isna().to_numpy() | row_type.isin(NON_DATA).to_numpy()
+    chain = row_type.isin(_CHAIN_TYPES).to_numpy() & ~blank
     # An opening written in 借/贷 instead of 余额 ("上年结转 | 1,000.00 |  | ") starts the chain
     # with its amount, when no printed balance comes before it.
     first = int(np.argmax(chain)) if chain.any() else len(frame)
-    opening_amount = (row_type == "opening") & printed.isna() & (debit.notna() | credit.notna())
-    virtual = (opening_amount & (pd.Series(np.arange(len(frame))) < first)).to_numpy()
-    printed = printed.copy()
-    printed[virtual] = (debit.fillna(0) - credit.fillna(0))[virtual]
-    chain = chain | virtual
-    return _Chain(frame, row_type, debit, credit, printed, cum, unknown, unread, chain, balance_col)
+    virtual = ((row_type == "opening").to_numpy() & blank & (debit.notna() | credit.notna()).to_numpy()
+               & (np.arange(len(frame)) < first))
+    value[virtual] = net[virtual]
+    printed = pd.Series(pd.arrays.IntegerArray(value, blank & ~virtual), name=balance.name)
+    return _Chain(frame, row_type, debit, credit, printed, cum, unknown, unread, chain | virtual, balance_col)
 
 
 # --------------------------------------------------------------------------------------------- LG01
