@@ -528,3 +528,16 @@ def test_cash_sitting_agrees_with_the_groupby_reference(seed):
     got = [f.to_dict() for f in rule.check(ledger, ctx)]
     want = [f.to_dict() for f in _ref_cash_sitting(dataclasses.replace(ledger, _derived={}), ctx)]
     assert got == want and (n < 100 or got)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_ledger_transfer_masks_agree_with_the_frame_ones(seed):
+    """The masks from the ledger's shared distinct columns are the frame's own, row for row."""
+    from finaudit.rules.cash import (_BANK_ACCOUNT_RE, _TRANSFER_ACCOUNT_RE, DEPOSIT_WORDS, WITHDRAW_WORDS,
+                                     _ledger_transfer_masks, _transfer_masks)
+    ledger = _random_journal(seed)
+    for account_re in (_BANK_ACCOUNT_RE, _TRANSFER_ACCOUNT_RE):
+        got = _ledger_transfer_masks(ledger, account_re, DEPOSIT_WORDS, (), WITHDRAW_WORDS)
+        want = _transfer_masks(ledger.frame, account_re, DEPOSIT_WORDS, (), WITHDRAW_WORDS)
+        for g, w in zip(got, want, strict=True):
+            assert g.index.equals(w.index) and g.tolist() == w.tolist()

@@ -230,6 +230,14 @@ def rows_where(frame: pd.DataFrame, mask) -> Iterable[tuple[Any, pd.Series]]:
     return frame[mask].iterrows()
 
 
+def text_distinct(ledger, name: str) -> Distinct:
+    """`Distinct` of the ledger's text column `name` over its whole frame (blank cells as ""), made
+    once per ledger: the cash and expense rules read the same 摘要, 对方科目 and 往来单位 columns
+    several times each. Callers must not modify it."""
+    from finaudit.ingest.ledger import text_column
+    return ledger.derived(f"text_distinct:{name}", lambda ledger: Distinct(text_column(ledger.frame, name)))
+
+
 # Formatting cell values for messages and evidence, shared by the rule families.
 
 def cell_text(value: Any) -> str | None:

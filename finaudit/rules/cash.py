@@ -27,7 +27,7 @@ from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.ledger import text_column as _text
-from finaudit.rules.base import Distinct, Param, Rule, RuleContext, per_distinct
+from finaudit.rules.base import Distinct, Param, Rule, RuleContext, text_distinct
 from finaudit.rules.base import iso_date as _iso
 
 TXN = "txn"
@@ -165,17 +165,28 @@ def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.P
 
 def _transfer_masks(frame: pd.DataFrame, account_re: re.Pattern, *word_lists: tuple[str, ...]) -> list[pd.Series]:
     """_transfer_mask for several word lists at once, each column factorized once."""
-    summary = Distinct(_text(frame, "summary"))
-    by_account = Distinct(_text(frame, "counter_account")).test(lambda text: bool(account_re.search(text)))
+    return _masks(Distinct(_text(frame, "summary")), Distinct(_text(frame, "counter_account")), frame.index,
+                  account_re, word_lists)
+
+
+def _ledger_transfer_masks(ledger, account_re: re.Pattern, *word_lists: tuple[str, ...]) -> list[pd.Series]:
+    """_transfer_masks of the ledger's whole frame, from its shared distinct text columns."""
+    return _masks(text_distinct(ledger, "summary"), text_distinct(ledger, "counter_account"), ledger.frame.index,
+                  account_re, word_lists)
+
+
+def _masks(summary: Distinct, account: Distinct, index: pd.Index, account_re: re.Pattern,
+           word_lists) -> list[pd.Series]:
+    by_account = account.test(lambda text: bool(account_re.search(text)))
     masks = []
     for words in word_lists:
         if not words:
-            masks.append(pd.Series(by_account, index=frame.index))
+            masks.append(pd.Series(by_account, index=index))
             continue
         pattern = re.compile("|".join(map(re.escape, words)))
         # "库存现金" holds "存现" but names the account, not a deposit.
         by_words = summary.test(lambda text: bool(pattern.search(text.replace("库存现金", ""))))
-        masks.append(pd.Series(by_words | by_account, index=frame.index))
+        masks.append(pd.Series(by_words | by_account, index=index))
     return masks
 
 
@@ -303,7 +314,7 @@ class LargeCashPayment(Rule):
         frame = ledger.frame
         limit = ctx.params["max_amount"]
         credit = _money(frame, "credit")
-        deposit = _transfer_mask(frame, tuple(ctx.params["exclude_keywords"]), _BANK_ACCOUNT_RE)
+        (deposit,) = _ledger_transfer_masks(ledger, _BANK_ACCOUNT_RE, tuple(ctx.params["exclude_keywords"]))
         hits = frame[_cash_side(ledger) & (credit > 0).fillna(False) & (credit >= limit).fillna(False)
                      & ~deposit]
         if hits.empty:
@@ -451,13 +462,14 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> tuple[pd.DataFrame, di
     time was the fixed cost of its thirty-odd column operations."""
     frame = ledger.frame
     credit = _money(frame, "credit").to_numpy(dtype=np.int64, na_value=0)
-    transfer = _transfer_mask(frame, transfer_words, _TRANSFER_ACCOUNT_RE).to_numpy()
+    (transfer,) = _ledger_transfer_masks(ledger, _TRANSFER_ACCOUNT_RE, transfer_words)
+    transfer = transfer.to_numpy()
     paid = np.flatnonzero((frame["row_type"] == TXN).to_numpy() & (credit > 0)
                           & frame["date"].notna().to_numpy() & ~transfer)
     if not len(paid):
         return pd.DataFrame({"row": frame["_row"].iloc[paid]}), {}
-    summary = Distinct(_text(frame, "summary"))
-    party = Distinct(_text(frame, "counterparty")).map(lambda name: _SPACES.sub("", name))[paid]
+    summary = text_distinct(ledger, "summary")
+    party = text_distinct(ledger, "counterparty").map(lambda name: _SPACES.sub("", name))[paid]
     purpose = summary.map(normalise_purpose)[paid]
     has_party, has_purpose = party != "", purpose != ""
     lines = paid[has_party | has_purpose]

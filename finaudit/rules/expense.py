@@ -32,7 +32,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted, row_codes, rows_where
+from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted, row_codes, rows_where, text_distinct
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label
@@ -90,7 +90,8 @@ def _spending(ledger) -> Spending:
         if "debit" not in frame or "account_code" not in frame:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = ledger.transactions
-        reverses = Distinct(text(txn, "summary")).test(_REVERSAL.search)
+        at = _positions(ledger)
+        reverses = text_distinct(ledger, "summary").test(_REVERSAL.search)[at]
         expense = _expense_lines(txn, ledger.year).to_numpy()
         debit, credit = _signs(txn, "debit"), _signs(txn, "credit")
         paid = expense & debit.positive & ~reverses
@@ -100,10 +101,11 @@ def _spending(ledger) -> Spending:
         if "credit" not in frame:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = ledger.transactions
-        # each text column factorized once for all its patterns
-        summary = Distinct(text(txn, "summary"))
-        names_transfer, reverses = summary.test(_OWN_TRANSFER.search), summary.test(_REVERSAL.search)
-        own_account = Distinct(text(txn, "counter_account")).test(_OWN_ACCOUNT.search)
+        at = _positions(ledger)
+        # each text column factorized once per ledger (shared with the cash rules) for all its patterns
+        summary = text_distinct(ledger, "summary")
+        names_transfer, reverses = summary.test(_OWN_TRANSFER.search)[at], summary.test(_REVERSAL.search)[at]
+        own_account = text_distinct(ledger, "counter_account").test(_OWN_ACCOUNT.search)[at]
         transfer = own_account | names_transfer
         debit, credit = _signs(txn, "debit"), _signs(txn, "credit")
         paid = credit.positive & ~transfer & ~reverses
@@ -117,6 +119,11 @@ def _spending(ledger) -> Spending:
     booked_back = txn[other] if other in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
     reversed_amount = red.abs().where(red.lt(0).fillna(False), booked_back)
     return Spending(_drop_reversed(rows, txn[reversal], reversed_amount[reversal]), column)
+
+
+def _positions(ledger) -> np.ndarray:
+    """Where the ledger's transactions (`ledger.transactions`) stand in its frame."""
+    return np.flatnonzero((ledger.frame["row_type"] == TXN).to_numpy())
 
 
 class _Signs(NamedTuple):
