@@ -479,8 +479,9 @@ class DuplicatePayment(Rule):
         rows = spending(ledger).rows
         amount = rows["_amount"].to_numpy(dtype=np.int64)
         date = rows["date"].to_numpy()
+        summary = text(rows, "summary")
         payee = _payee_key(text(rows, "counterparty")).to_numpy()
-        what = purpose(text(rows, "summary")).to_numpy()
+        what = purpose(summary).to_numpy()
         key = np.where(payee != "", "收款方:" + payee, np.where(what != "", "用途:" + what, ""))
         # Positions in `rows` of the payments compared, on numpy arrays (a village's journal has a
         # few hundred: the pandas version's time was the fixed cost of its sorts and groupbys).
@@ -496,7 +497,7 @@ class DuplicatePayment(Rule):
         row, key, amount, date = rows["_row"].to_numpy(dtype=np.int64)[at], key[at], amount[at], date[at]
         order = np.lexsort((row, date, amount, pd.factorize(key, sort=True)[0]))
         at, row, key, amount, date = at[order], row[order], key[order], amount[order], date[order]
-        period = periods(text(rows, "summary")).to_numpy()[at]
+        period = periods(summary).to_numpy()[at]
         # Each (payee, amount) is one run of the sorted payments; a payment is linked to the one
         # before it in its run.
         after = np.r_[False, (key[1:] == key[:-1]) & (amount[1:] == amount[:-1])]
