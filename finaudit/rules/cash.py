@@ -97,10 +97,18 @@ def _make_book(ledger, column: str) -> pd.DataFrame:
     if column in ("cash_balance", "bank_balance") and ledger.kind == "cash_bank_journal":
         book["running"] = printed
         return book
-    segment = printed.notna().cumsum()
-    carried = book["move"].where(printed.isna(), 0).groupby(segment).cumsum()
-    lost = (book["unknown"] & printed.isna()).groupby(segment).cummax().astype(bool)
-    book["running"] = (printed.ffill() + carried).mask(lost)
+    # From the last printed balance at or above each row (a segment): the movements of the blank
+    # rows since, and whether one of them could not be read — cumulative sums on numpy arrays
+    # read back at the segment's start, instead of two grouped cumulative operations.
+    known = printed.notna().to_numpy()
+    last = np.maximum.accumulate(np.where(known, np.arange(len(book)), -1))
+    start = np.maximum(last, 0)
+    moved = np.cumsum(np.where(known, 0, book["move"].to_numpy(dtype=np.int64)))
+    unread = np.cumsum(book["unknown"].to_numpy() & ~known)
+    carried = moved - np.where(last >= 0, moved[start], 0)
+    lost = unread - np.where(last >= 0, unread[start], 0) > 0
+    value = printed.to_numpy(dtype=np.int64, na_value=0)[start] + carried
+    book["running"] = pd.arrays.IntegerArray(value, (last < 0) | lost)
     return book
 
 
