@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from finaudit.findings import Severity, fen_to_display, fen_to_str
-from finaudit.rules.base import Distinct, Param, Rule, row_codes
+from finaudit.rules.base import Distinct, Param, Rule, cell_text, row_codes
 from finaudit.rules.base import iso_date as _iso
 from finaudit.charts import (
     CREDIT,
@@ -615,23 +615,29 @@ class AccountUnknown(Rule):
         names = frame["account_name"] if "account_name" in frame else pd.Series(None, index=frame.index)
         data = pd.DataFrame({"_row": frame["_row"], "code": codes["code"], "key": codes["key"],
                              "first": codes["first"], "name": names.where(names.notna(), None)})[lines]
-        plain = {n: evidence_plain(n) for n in data["name"].dropna().unique()}
-        data["plain"] = data["name"].map(plain).astype(object).fillna("")
+        name = Distinct(data["name"])  # each distinct name looked at once
+        data["plain"] = pd.Series(name.map(lambda value: "" if cell_text(value) is None else evidence_plain(value)),
+                                  index=data.index, dtype=object)
         # A name speaks for the first-level account only on a first-level row or as a path
         # ("管理费用/办公费"); a sub-account row's own name ("农商行", "工资") says nothing about it.
-        data["judged"] = (data["key"] == data["first"]) | Distinct(data["name"]).test(
-            lambda name: isinstance(name, str) and _PATH_RE.search(name))
+        data["judged"] = (data["key"] == data["first"]) | name.test(
+            lambda value: isinstance(value, str) and _PATH_RE.search(value))
 
         year = _book_year(ledger)
         chart = self._chart(year, data, extra)
         other = chart_named("2023" if chart.name == "2004" else "2004", extra)
-        pairs = data.loc[data["judged"], ["first", "plain"]].drop_duplicates()
-        pairs["conflict"] = [_means(p, other.account(f)) and not _means(p, chart.account(f))
-                             for f, p in zip(pairs["first"], pairs["plain"])]
+        # The (account, name) pairs of the judged rows, in order of appearance; a conflict is a name
+        # that means the account in the other chart and not in this one.
+        judged = data["judged"].to_numpy(dtype=bool)
+        named = dict.fromkeys(zip(data["first"].to_numpy(dtype=object)[judged],
+                                  data["plain"].to_numpy(dtype=object)[judged]))
         conflicts = {}
         # Only a conflict needs the merge. With no judged row at all the merge raises KeyError, as
         # it always has (LG11 then reports itself as crashed); kept so, since a fix changes findings.
-        if pairs.empty or pairs["conflict"].any():
+        if not named or any(_means(p, other.account(f)) and not _means(p, chart.account(f)) for f, p in named):
+            pairs = data.loc[data["judged"], ["first", "plain"]].drop_duplicates()
+            pairs["conflict"] = [_means(p, other.account(f)) and not _means(p, chart.account(f))
+                                 for f, p in zip(pairs["first"], pairs["plain"])]
             conflicting = data.merge(pairs[pairs["conflict"]], on=["first", "plain"])
             conflicting = conflicting[conflicting["judged"]]
             conflicts = dict(tuple(conflicting.groupby("first", sort=False)))
