@@ -407,3 +407,345 @@ def test_pl_accounts_listed_only_as_sub_accounts_are_grouped(xlsx):
     assert found(report) == [("LG12", 8)]
     assert report.findings[0].evidence["codes"] == ["54101", "54102"]
     assert report.findings[0].evidence["closing"] == "100.00"
+
+
+# --- account codes and LG11 against the pandas versions they replaced -------------------------------
+
+def _ref_codes(frame):
+    """rules.books._codes with pandas string methods on the distinct codes (the reference)."""
+    import pandas as pd
+    code = frame["account_code"].astype("string") if "account_code" in frame \
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    at, distinct = pd.factorize(code, use_na_sentinel=False)
+    distinct = pd.Series(distinct, dtype="string")
+    head = distinct.str.extract(r"(\d+)", expand=False)
+    first = head.str[:3].where(head.str.len() >= 3)
+    key = distinct.str.replace(r"\D", "", regex=True).where(first.notna())
+    return pd.DataFrame({"code": code, "key": key.array.take(at), "first": first.array.take(at)},
+                        index=frame.index)
+
+
+def _ref_account_unknown(rule, ledger, ctx):
+    """AccountUnknown.check as it was: str.contains per row and a groupby over every account."""
+    import pandas as pd
+
+    from finaudit.charts import chart_named
+    from finaudit.rules.books import _PATH_RE, _book_year, _means, evidence_plain
+    frame = ledger.frame
+    if "account_code" not in frame:
+        return
+    extra, _ = parse_accounts(tuple(ctx.accounts) + tuple(ctx.params.get("extra_accounts", ())))
+    codes = _ref_codes(frame)
+    lines = (frame["row_type"] == "txn") & codes["first"].notna()
+    if not lines.any():
+        return
+    names = frame["account_name"] if "account_name" in frame else pd.Series(None, index=frame.index)
+    data = pd.DataFrame({"_row": frame["_row"], "code": codes["code"], "key": codes["key"],
+                         "first": codes["first"], "name": names.where(names.notna(), None)})[lines]
+    plain = {n: evidence_plain(n) for n in data["name"].dropna().unique()}
+    data["plain"] = data["name"].map(plain).astype(object).fillna("")
+    data["judged"] = (data["key"] == data["first"]) | data["name"].fillna("").str.contains(_PATH_RE)
+    year = _book_year(ledger)
+    chart = rule._chart(year, data, extra)
+    other = chart_named("2023" if chart.name == "2004" else "2004", extra)
+    pairs = data.loc[data["judged"], ["first", "plain"]].drop_duplicates()
+    pairs["conflict"] = [_means(p, other.account(f)) and not _means(p, chart.account(f))
+                         for f, p in zip(pairs["first"], pairs["plain"])]
+    conflicting = data.merge(pairs[pairs["conflict"]], on=["first", "plain"])
+    conflicting = conflicting[conflicting["judged"]]
+    conflicts = dict(tuple(conflicting.groupby("first", sort=False)))
+    for first, group in data.groupby("first", sort=False):
+        account = chart.account(first)
+        elsewhere = other.account(first)
+        if account is None:
+            yield rule._unknown(ledger, ctx, chart, other, year, first, group, elsewhere)
+            continue
+        conflict = conflicts.get(first)
+        if conflict is not None:
+            yield rule._conflict(ledger, ctx, chart, other, year, first, conflict, account, elsewhere)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_account_codes_and_unknown_accounts_agree_with_the_pandas_reference(seed):
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.books import AccountUnknown, _codes
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400)) if seed % 6 else int(rng.integers(0, 2))
+    codes = np.array(["101", "102", "10201", "102.01", "502", "511", "521", "541", "999", "12", "", None, "科目541",
+                      "5410-01", "  121 ", "161", "٣٣٣", "١٠١"], dtype=object)
+    names = np.array(["库存现金", "银行存款", "农商行", "经营支出", "投资收益", "管理费用", "管理费用/办公费",
+                      "其他收入", "无形资产", "", None, "经营收入-租金"], dtype=object)
+    frame = pd.DataFrame({
+        "_row": rng.permutation(n) + 4,
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 8 + ["month_total"], dtype=object), n), dtype="str"),
+        "account_code": pd.array(rng.choice(codes, n), dtype=("str", "string", object)[seed % 3]),
+        "account_name": pd.array(rng.choice(names, n), dtype="str"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    if seed % 5 == 1:
+        frame = frame.drop(columns="account_name")
+    pd.testing.assert_frame_equal(_codes(frame), _ref_codes(frame))
+    pd.testing.assert_frame_equal(_codes(frame.drop(columns="account_code")),
+                                  _ref_codes(frame.drop(columns="account_code")))
+    ledger = Ledger(file="东村.xlsx", sheet="序时账", kind="vouchers", village="东村",
+                    year=(2023, 2024, None)[seed % 3], header_row=3, columns={c: "A" for c in frame.columns},
+                    frame=frame)
+    rule = AccountUnknown()
+    for extra in ((), ("161 无形资产",)):
+        ctx = RuleContext(rule, {"extra_accounts": extra}, rule.severity)
+        got, want = _outcome(rule.check(ledger, ctx)), _outcome(_ref_account_unknown(rule, ledger, ctx))
+        assert got == want and (n < 50 or got[1])
+
+
+def _outcome(findings):
+    """("ok", finding dicts), or ("raised", the exception) — the engine reports a raising rule."""
+    try:
+        return "ok", [f.to_dict() for f in findings]
+    except Exception as exc:  # noqa: BLE001 (compared, not hidden)
+        return "raised", f"{type(exc).__name__}: {exc}"
+
+
+def _ref_voucher_unbalanced(rule, ledger, ctx):
+    """VoucherUnbalanced.check as it was: grouped fills of the month, a groupby numbering and an agg."""
+    import pandas as pd
+
+    from finaudit.rules.ledger import _unreadable_rows
+    frame = ledger.frame
+    if "voucher" not in frame or not {"debit", "credit"} & set(frame.columns):
+        return
+    lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
+    if lines.empty:
+        return
+    voucher = lines["voucher"].astype(str)
+    month = (lines["date"].dt.strftime("%Y-%m") if "date" in lines
+             else pd.Series(pd.NA, index=lines.index, dtype=object))
+    run = (voucher != voucher.shift()).cumsum()
+    month = month.groupby(run).ffill().groupby(run).bfill().fillna("")
+    group = pd.DataFrame({"month": month, "voucher": voucher}).groupby(["month", "voucher"], sort=False).ngroup()
+    bad = lines["_row"].isin(_unreadable_rows(ledger, ("debit", "credit", "amount")))
+    data = pd.DataFrame({
+        "_row": lines["_row"], "voucher": voucher, "date": lines["date"] if "date" in lines else pd.NaT,
+        "debit": lines["debit"].astype("Int64").fillna(0) if "debit" in lines else 0,
+        "credit": lines["credit"].astype("Int64").fillna(0) if "credit" in lines else 0,
+        "bad": bad, "group": group})
+    sums = data.groupby("group").agg(debit=("debit", "sum"), credit=("credit", "sum"),
+                                     bad=("bad", "any"), first=("_row", "first"))
+    wrong = sums[((sums["debit"] - sums["credit"]).abs() > ctx.params["tolerance"]) & ~sums["bad"]]
+    for number, sums_row in wrong.iterrows():
+        entries = data[data["group"] == number]
+        yield rule._finding(ledger, ctx, [int(r) for r in entries["_row"]], entries["voucher"].iat[0],
+                            entries["date"].iat[0], int(sums_row["debit"]), int(sums_row["credit"]))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_unbalanced_vouchers_agree_with_the_groupby_reference(seed):
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.books import VoucherUnbalanced
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 7 else int(rng.integers(0, 2))
+    # Vouchers of 1-4 adjacent lines, numbers restarting each month, some reused further down.
+    vouchers, dates, debit, credit = [], [], [], []
+    while len(vouchers) < n:
+        number, month = f"记-{rng.integers(1, 12)}", int(rng.choice([1, 2, 2, 3]))
+        amount = int(rng.choice([100, 2500, 99999]))
+        for line in range(int(rng.integers(1, 5))):
+            vouchers.append(number)
+            dates.append(pd.NaT if rng.random() < 0.15 else pd.Timestamp(2023, month, 1 + int(rng.integers(0, 27))))
+            side = line % 2 == 0
+            debit.append(amount if side else (None if rng.random() < 0.3 else 0))
+            credit.append(None if side else amount + (1 if rng.random() < 0.1 else 0))
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n), "row_type": pd.array(rng.choice(np.array(["txn"] * 9 + ["month_total"],
+                                                                              dtype=object), n), dtype="str"),
+        "date": pd.Series(dates[:n], dtype="datetime64[s]").to_numpy(),
+        "voucher": pd.array(np.where(rng.random(n) < 0.03, None, np.array(vouchers[:n], dtype=object)), dtype="str"),
+        "debit": pd.array(debit[:n], dtype="Int64"), "credit": pd.array(credit[:n], dtype="Int64"),
+    }, index=pd.Index(rng.permutation(n) * 3))
+    if seed % 5 == 2:
+        frame = frame.drop(columns="date")
+    if seed % 6 == 3:
+        frame = frame.drop(columns="credit")
+    unreadable = [Finding(code="SC02", rule="schema", severity=Severity.HIGH, message="", row=int(r), key="debit")
+                  for r in rng.choice(frame["_row"].to_numpy(), min(n, 3), replace=False)] if seed % 2 else []
+    ledger = Ledger(file="东村.xlsx", sheet="序时账", kind="vouchers", village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame, findings=unreadable)
+    rule = VoucherUnbalanced()
+    for tolerance in (0, 1):
+        ctx = RuleContext(rule, {"tolerance": tolerance}, rule.severity)
+        got = [f.to_dict() for f in rule.check(ledger, ctx)]
+        want = [f.to_dict() for f in _ref_voucher_unbalanced(rule, ledger, ctx)]
+        assert got == want and (n < 100 or got)
+
+
+def test_shared_trial_balance_sheet_gives_each_rule_what_it_alone_would(xlsx):
+    """LG09 and LG12 share one `_sheet` per ledger and local accounts: running them on one ledger, in
+    either order and with different extra accounts, finds what each finds on a fresh ledger."""
+    import dataclasses
+
+    from finaudit.ingest import IngestOptions, load
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.books import PLNotClosed, TrialBalance
+    # One amount per balance, read by the account's side: a local account's side changes the sheet.
+    header = ["科目编码", "科目名称", "期初余额", "本期借方", "本期贷方", "期末余额"]
+    rows = [["某某镇东村2023年科目余额表"], header,
+            ["101", "现金", 1000, 500, 300, 1200],
+            ["301", "资本", 6000, "", "", 6100],       # LG09: a row that does not add up
+            ["501", "经营收入", "", 500, 1000, 500],    # LG12: income left unclosed
+            ["599", "其他收支", "", 300, "", 300],      # a local account (see `local`)
+            ["", "合计", 7000, 1300, 1300, 8100]]
+    [ledger] = load([xlsx("东村.xlsx", {"科目余额表": rows})], IngestOptions()).ledgers
+
+    def run(rule, target, extra):
+        params = {p.name: p.default for p in rule.params} | {"extra_accounts": extra}
+        return [f.to_dict() for f in rule.check(target, RuleContext(rule, params, rule.severity))]
+
+    def fresh():
+        return dataclasses.replace(ledger, _txn=(None, None), _derived={})
+
+    local = ("599 其他收支 贷",)
+    assert run(PLNotClosed(), fresh(), local) != run(PLNotClosed(), fresh(), ())  # the key must tell
+    for extras in (((), ()), (local, ()), ((), local), (local, local)):
+        for order in ((TrialBalance(), PLNotClosed()), (PLNotClosed(), TrialBalance())):
+            shared = fresh()
+            for rule, extra in zip(order, extras):
+                alone = run(rule, fresh(), extra)
+                assert run(rule, shared, extra) == alone
+    assert run(TrialBalance(), fresh(), ()) and run(PLNotClosed(), fresh(), ())
+
+
+def _ref_sheet(ledger, chart):
+    """rules.books._sheet as it was: a selection per money column, string methods per row (the reference)."""
+    import pandas as pd
+
+    from finaudit.charts import CREDIT, default_side
+    from finaudit.rules.books import MEASURES, _GRAND_TOTAL_RE, _MONEY, _Sheet, _account_codes
+    from finaudit.rules.ledger import _unreadable_rows
+    frame = ledger.frame
+    if "account_code" not in frame:
+        return None
+    codes = _account_codes(ledger)
+    txn = (frame["row_type"] == "txn") & codes["first"].notna()
+    present, single, one_amount, columns = [], set(), set(), {}
+    for measure, _, balance in MEASURES:
+        dr, cr = f"{measure}_debit", f"{measure}_credit"
+        if dr in frame and cr in frame:
+            present.append(measure)
+        if balance and measure in ledger.columns and dr not in ledger.columns:
+            one_amount.add(measure)
+            if f"{measure}_side" not in ledger.columns:
+                single.add(measure)
+        for col in (dr, cr):
+            columns[col] = measure if measure in ledger.columns and col not in ledger.columns else col
+
+    acc = pd.DataFrame({"_row": frame["_row"], "code": codes["code"], "key": codes["key"],
+                        "first": codes["first"],
+                        "name": frame["account_name"] if "account_name" in frame else None})[txn]
+    for col in _MONEY:
+        values = frame.loc[txn, col].astype("Int64") if col in frame \
+            else pd.Series(pd.NA, index=acc.index, dtype="Int64")
+        acc[col] = values.fillna(0)
+    # A heading row has no amount in any of the sheet's own money cells (derived columns, such as
+    # the sides split from one balance amount, are 0 rather than blank).
+    raw_blank = pd.Series(True, index=acc.index)
+    for col in set(_MONEY + tuple(one_amount)) & set(ledger.columns) & set(frame.columns):
+        raw_blank &= frame.loc[txn, col].isna()
+    for measure, _, _ in MEASURES:
+        bad = _unreadable_rows(ledger, (f"{measure}_debit", f"{measure}_credit", measure))
+        acc[f"bad_{measure}"] = acc["_row"].isin(bad)
+    if one_amount:
+        # One amount per balance: on the side its 借/贷 cell names ("贷", "贷方", "Cr"), else — no
+        # side column, or a blank side — in the normal direction of the account (negative: the
+        # other side). Read here from the sheet's own cells rather than from the split columns.
+        side_of = {c: (chart.account(c).side if chart.account(c) else default_side(c))
+                   for c in acc["first"].unique()}
+        normal = acc["first"].map(side_of).map({CREDIT: -1}).fillna(1).astype("int64")
+        for measure in one_amount:
+            amount = frame.loc[txn, measure].astype("Int64").fillna(0).to_numpy()
+            sign = normal.to_numpy()
+            if measure not in single and f"{measure}_side" in frame:
+                side = frame.loc[txn, f"{measure}_side"].fillna("").astype(str).str.strip().str.lower()
+                named = side.str[:1].map({"贷": -1, "借": 1, "平": 1}).where(
+                    ~side.isin(("cr", "credit", "dr", "debit")), side.str[:1].map({"c": -1, "d": 1}))
+                sign = named.fillna(pd.Series(sign, index=named.index)).astype("int64").to_numpy()
+            net = pd.Series(amount * sign, index=acc.index, dtype="Int64")
+            acc[f"{measure}_debit"] = net.clip(lower=0)
+            acc[f"{measure}_credit"] = (-net).clip(lower=0)
+    acc["heading"] = raw_blank.to_numpy()
+    acc = acc.reset_index(drop=True)
+
+    # Parent: the longest key of another (non-heading) row that is a proper prefix of this row's key.
+    keys = set(acc.loc[~acc["heading"], "key"])
+    parent = pd.Series(pd.NA, index=acc.index, dtype="string")
+    longest = int(acc["key"].str.len().max()) if len(acc) else 0
+    for length in range(3, longest):
+        prefix = acc["key"].str[:length]
+        hit = prefix.isin(keys) & (acc["key"].str.len() > length)
+        parent = parent.mask(hit, prefix)
+    acc["parent"] = parent
+    acc["top"] = parent.isna() & ~acc["heading"]
+
+    label = pd.Series("", index=frame.index)
+    for col in ("account_code", "account_name"):
+        if col in frame:
+            label = label + frame[col].fillna("").astype(str)
+    label = label.str.replace(r"\s+", "", regex=True)
+    grand = (frame["row_type"] == "total") & label.str.contains(_GRAND_TOTAL_RE) & ~label.str.contains("小计")
+    totals = frame[grand]
+    return _Sheet(acc, totals, tuple(present), frozenset(single), frozenset(one_amount), columns)
+
+
+def _sheets_of_many_layouts(xlsx):
+    """Trial balances of the layouts the tests and samples use: split sides, one amount with and
+    without a side column, sub-accounts, headings, totals, unreadable cells, no name column."""
+    from finaudit.ingest import IngestOptions, load
+    single = ["科目编码", "科目名称", "期初余额", "本期借方", "本期贷方", "期末余额"]
+    sided = ["科目编码", "科目名称", "期初方向", "期初余额", "本期借方", "本期贷方", "期末方向", "期末余额"]
+    books = [
+        balanced_tb(),
+        [["某某镇东村2023年科目余额表"], single, ["101", "现金", 1000, 500, 300, 1200],
+         ["152", "累计折旧", 3000, "", 500, 3500], ["321", "本年收益", "", 800, 500, -300],
+         ["5", "费用类", "", "", "", ""], ["541", "管理费用", "", 800, 800, ""], ["54101", "办公费", "", 300, 300, ""],
+         ["54102", " 差旅费", "", 500, 500, ""], ["", "费用小计合计", 0, 800, 800, 0], ["", "合计", 4000, 2100, 2100, 4400],
+         ["", "小计", 1, 1, 1, 1]],
+        [["某某镇东村2023年科目余额表"], sided, ["101", "现金", "借方", 1000, 500, 300, "借方", 1200],
+         ["152", "累计折旧", "贷方", 3000, "", 500, "", 3500], ["301", "资本", "Cr", 6000, "", "", "贷", 6000],
+         ["541", "管理费用", "平", "", "x", 500, "平", 0], ["", "总 计", "", "", 1300, 1300, "", ""]],
+        [["某某镇东村2024年科目余额表"], TB, ["102", "银行存款", 5000, "", 2000, 1500, 5500, ""],
+         ["10201", "农商行", 3000, "", 1000, 500, 3500, ""], ["1020101", "活期", 3000, "", 1000, 500, 3500, ""],
+         ["10202", "信用社", 2000, "", 1000, 1000, 2000, ""], ["102.03", "邮储", "", "", "", "", "", ""],
+         ["合计", "", 5000, "", 2000, 1500, 5500, ""]],
+    ]
+    ledgers = []
+    for number, rows in enumerate(books):
+        ledgers += load([xlsx(f"东村{number}.xlsx", {"科目余额表": rows})], IngestOptions()).ledgers
+    for sample in Path("sample_ledgers").rglob("*.xlsx"):
+        ledgers += [l for l in load([sample], IngestOptions()).ledgers if l.kind == "trial_balance"]
+    return ledgers
+
+
+def test_trial_balance_sheet_agrees_with_the_pandas_reference(xlsx):
+    import dataclasses
+
+    import pandas as pd
+
+    from finaudit.charts import chart_named, parse_accounts
+    from finaudit.rules.books import _sheet
+    ledgers = _sheets_of_many_layouts(xlsx)
+    assert len(ledgers) >= 5
+    for ledger in ledgers:
+        for chart in (chart_named("2004"), chart_named("2023", parse_accounts(("599 其他 贷",))[0])):
+            for variant in (ledger, dataclasses.replace(ledger, frame=ledger.frame.drop(columns="account_name",
+                                                                                         errors="ignore"))):
+                got, want = _sheet(variant, chart), _ref_sheet(variant, chart)
+                pd.testing.assert_frame_equal(got.accounts, want.accounts)
+                pd.testing.assert_frame_equal(got.totals, want.totals)
+                assert (got.present, got.single, got.one_amount, got.columns) == \
+                    (want.present, want.single, want.one_amount, want.columns)

@@ -279,3 +279,313 @@ def test_transfer_mask_agrees_with_the_string_method_reference(seed):
             want = _ref_transfer_mask(frame, words, account_re)
             assert got.index.equals(frame.index)
             assert got.tolist() == want.tolist()
+
+
+# --- CA04's payments and clusters against the pandas version they replaced ------------------------
+
+def _ref_payments(ledger, transfer_words):
+    """finaudit.rules.cash._payments before the numpy rewrite (the reference)."""
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.ingest.ledger import money_column, text_column
+    from finaudit.rules.base import Distinct, per_distinct
+    from finaudit.rules.cash import _BANK_ACCOUNT_RE, _CASH_ACCOUNT_RE, _cash_side, _transfer_mask
+
+    frame = ledger.frame
+    credit = money_column(frame, "credit")
+    transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
+        | Distinct(text_column(frame, "counter_account")).test(lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
+    paid = (frame["row_type"] == "txn") & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
+    lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
+    if lines.empty:
+        return lines, {}
+    lines["amount"] = credit[paid].astype("int64")
+    lines["day"] = frame.loc[paid, "date"].dt.normalize()
+    lines["cash"] = _cash_side(ledger)[paid]
+    lines["summary"] = text_column(frame, "summary")[paid]
+    lines["party"] = per_distinct(lambda parties: parties.str.replace(r"\s+", "", regex=True))(
+        text_column(frame, "counterparty")[paid])
+    lines["voucher"] = frame.loc[paid, "voucher"] if "voucher" in frame else None
+    purpose = per_distinct(lambda summaries: summaries.map(normalise_purpose))(lines["summary"])
+    lines["key"] = ("收款人:" + lines["party"]).where(
+        lines["party"] != "", ("用途:" + purpose).where(purpose != ""))
+    lines = lines[lines["key"].notna()]
+    voucher = lines["voucher"].where(lines["voucher"].notna(), "#" + lines["row"].astype(str))
+    lines = lines.assign(_voucher=voucher)
+    group_id = lines.groupby(["key", "day", "_voucher"], sort=False).ngroup().to_numpy()
+    n_groups = int(group_id.max()) + 1
+    payments = lines[~pd.Series(group_id).duplicated().to_numpy()].reset_index(drop=True)
+    amount = np.zeros(n_groups, dtype=np.int64)
+    np.add.at(amount, group_id, lines["amount"].to_numpy(dtype=np.int64))
+    payments["amount"] = amount
+    payments["cash"] = np.bincount(group_id, weights=~lines["cash"].to_numpy(dtype=bool), minlength=n_groups) == 0
+    payments["payment"] = np.arange(n_groups)
+    count = np.bincount(group_id, minlength=n_groups)
+    several = np.isin(group_id, np.flatnonzero(count > 1))
+    rows_of = {int(gid): rows.tolist() for gid, rows in lines["row"][several].groupby(group_id[several])}
+    payments["voucher"] = payments["voucher"].where(payments["voucher"].notna(), None)
+    return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True), rows_of
+
+
+def _ref_split_findings(ledger, ctx):
+    """SplitPayment.check before the numpy rewrite of its tier loop, on the reference payments."""
+    import math
+
+    import numpy as np
+
+    from finaudit.rules.cash import SplitPayment, _clusters
+    window, ratio = ctx.params["window_days"], ctx.params["min_part_ratio"]
+    payments, lines = _ref_payments(ledger, tuple(ctx.params["exclude_keywords"]))
+    if payments.empty:
+        return
+    used: set[int] = set()
+    for name, label, purpose_word in SplitPayment._TIERS:
+        threshold = ctx.params[name]
+        floor = math.ceil(threshold * ratio)
+        eligible = (payments["amount"] < threshold) & (payments["amount"] >= floor) \
+            & ~payments["row"].isin(used)
+        if name == "cash_threshold":
+            eligible &= payments["cash"]
+        candidates = payments[eligible]
+        if len(candidates) < 2:
+            continue
+        key = candidates["key"].to_numpy()
+        days = candidates["day"].to_numpy(dtype="datetime64[D]")
+        amounts = candidates["amount"].to_numpy(dtype=np.int64)
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        ends = np.r_[starts[1:], len(key)]
+        for start, end, total in zip(starts, ends, np.add.reduceat(amounts, starts)):
+            if end - start < 2 or total < threshold:
+                continue
+            for first, last in _clusters(days[start:end], amounts[start:end], window, threshold):
+                cluster = candidates.iloc[start + first:start + last]
+                used.update(int(r) for r in cluster["row"])
+                yield SplitPayment._finding(ledger, ctx, cluster, lines, threshold, label, purpose_word, window)
+
+
+def _random_journal(seed: int):
+    """A journal-like ledger with repeated payees and purposes, several lines per voucher, blank
+    and unreadable cells, times of day, rows out of sheet order and duplicated voucher numbers."""
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.ingest.ledger import Ledger
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 400)) if seed % 7 else 0
+    pick = lambda values: rng.choice(np.array(values, dtype=object), n)  # noqa: E731
+    days = pd.to_datetime("2023-03-01") + pd.to_timedelta(rng.integers(0, 40, n), unit="D") \
+        + pd.to_timedelta(rng.choice([0, 0, 0, 9 * 3600], n), unit="s")
+    credit = rng.choice([300, 450, 600, 950, 999, 1000, 3500, 4000, 9000, 9999, 40000, 60000], n) * 100
+    kind = ("cash_journal", "bank_journal", "cash_bank_journal")[seed % 3]
+    frame = pd.DataFrame({
+        "_row": (rng.permutation(n) + 4) if seed % 2 else np.arange(n) + 4,
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 8 + ["opening", "month_total"], dtype=object), n),
+                             dtype="str"),
+        "date": pd.Series(days).where(rng.random(n) > 0.05).to_numpy().astype("datetime64[s]"),
+        "voucher": pd.array(pick(["记-1", "记-2", "记-3", "记-4", "记-5", None]), dtype="str"),
+        "summary": pd.array(pick(["支付修路工程款（一期）", "修路工程款二期", "支付", "购买办公用品", " 购 办公用品 3月5日",
+                                  "现金存入银行", "提现", "付工资", "", None, "123"]), dtype="str"),
+        "counter_account": pd.array(pick(["管理费用", "102银行存款", "101现金", "", None]), dtype="str"),
+        "counterparty": pd.array(pick(["东方建筑公司", "东方 建筑公司", "李四", "", None]), dtype="str"),
+        "credit": pd.array(np.where(rng.random(n) > 0.05, credit, 0), dtype="Int64"),
+        "cash_balance": pd.array(rng.integers(0, 5, n) * 1000, dtype="Int64"),
+    })
+    frame.loc[rng.random(n) < 0.05, "credit"] = pd.NA
+    if seed % 4 == 1:
+        frame = frame.drop(columns=["counterparty"])
+    if seed % 5 == 2:
+        frame = frame.drop(columns=["voucher"])
+    return Ledger(file="x.xlsx", sheet="s", kind=kind, village="东村", year=2023, header_row=3,
+                  columns={c: "A" for c in frame}, frame=frame)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_payments_and_splits_agree_with_the_pandas_reference(seed):
+    import pandas as pd
+
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.cash import DEPOSIT_WORDS, WITHDRAW_WORDS, SplitPayment, _payments
+    ledger = _random_journal(seed)
+    for words in (DEPOSIT_WORDS + WITHDRAW_WORDS, ()):
+        got, got_rows = _payments(ledger, words)
+        want, want_rows = _ref_payments(ledger, words)
+        assert got_rows == want_rows
+        if want.empty:
+            assert got.empty
+            continue
+        pd.testing.assert_frame_equal(got, want.drop(columns="_voucher"))
+    rule = SplitPayment()
+    params = {"cash_threshold": 100000, "approval_threshold": 1000000, "tender_threshold": 10000000,
+              "window_days": 7 + seed % 3, "min_part_ratio": 0.3 if seed % 2 else 0.0,
+              "exclude_keywords": DEPOSIT_WORDS + WITHDRAW_WORDS}
+    ctx = RuleContext(rule, params, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _ref_split_findings(ledger, ctx)]
+    assert got == want
+
+
+def _ref_day_ends(book):
+    """cash._day_ends as it was: drop_duplicates, set_index and a groupby last (the reference)."""
+    import pandas as pd
+    txn = book[(book["row_type"] == "txn") & book["day"].notna()]
+    last = txn.drop_duplicates("day", keep="last").set_index("day")
+    days = pd.DataFrame({"end": txn.groupby("day")["running"].last(), "row": last["_row"],
+                         "voucher": last["voucher"] if "voucher" in last else None})
+    return days[days["end"].notna()].sort_index()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_day_ends_agree_with_the_groupby_reference(seed):
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.rules.cash import _book, _make_day_ends
+    ledger = _random_journal(seed)
+    rng = np.random.default_rng(seed)
+    frame = ledger.frame
+    frame["cash_balance"] = pd.array(np.where(rng.random(len(frame)) < 0.4, None,
+                                              rng.integers(-5000, 9000, len(frame))), dtype="Int64")
+    if seed % 4 == 0:  # days out of order, as a book with a mistyped date has them
+        frame["date"] = frame["date"].to_numpy()[rng.permutation(len(frame))]
+    book = _book(ledger, "cash_balance")
+    got, want = _make_day_ends(book), _ref_day_ends(book)
+    if want.empty:
+        assert got.empty
+    else:  # the groupby's index may carry an inferred frequency; no rule reads it
+        pd.testing.assert_frame_equal(got, want, check_freq=False)
+
+
+def _ref_cash_sitting(ledger, ctx):
+    """CashSitting.check as it was: a groupby of the day's sums and two drop_duplicates (the reference)."""
+    from finaudit.findings import fen_to_display, fen_to_str
+    from finaudit.rules.base import iso_date as _iso
+    from finaudit.rules.cash import _BANK_ACCOUNT_RE, _book, _cash_column, _transfer_masks
+    column = _cash_column(ledger)
+    if column is None or "date" not in ledger.frame:
+        return
+    book = _book(ledger, column)
+    before = book["running"].shift()
+    book = book.assign(before=before.fillna(book["running"] - book["move"]))
+    txn = book[(book["row_type"] == "txn") & book["day"].notna()].copy()
+    if txn.empty:
+        return
+    withdraw, deposit = _transfer_masks(txn, _BANK_ACCOUNT_RE, tuple(ctx.params["withdraw_keywords"]),
+                                        tuple(ctx.params["deposit_keywords"]))
+    debit = txn["debit"].where(txn["debit"] > 0, 0).fillna(0)
+    credit = txn["credit"].where(txn["credit"] > 0, 0).fillna(0)
+    txn["withdrawn"] = debit.where(withdraw, 0)
+    txn["received"] = debit.where(~withdraw, 0)
+    txn["paid"] = credit.where(~deposit, 0)
+    grouped = txn.groupby("day", sort=True)
+    days = grouped[["withdrawn", "received", "paid"]].sum()
+    days["unknown"] = grouped["unknown"].any()
+    first = txn.drop_duplicates("day", keep="first").set_index("day")
+    last = txn.drop_duplicates("day", keep="last").set_index("day")
+    days["opening"] = first["before"]
+    days["row"], days["voucher"] = last["_row"], last["voucher"] if "voucher" in last else None
+    available = days["opening"].clip(lower=0) + days["withdrawn"]
+    short = days["paid"] - available
+    hit = days["opening"].notna() & ~days["unknown"] & (days["received"] > 0) & (short > 0).fillna(False)
+    flagged = days[hit.fillna(False)]
+    columns = [flagged[name].tolist() for name in ("opening", "withdrawn", "received", "paid", "row", "voucher")]
+    for day, excess, opening, withdrawn, received, paid, row, voucher in zip(
+            flagged.index, short[hit.fillna(False)].tolist(), *columns):
+        sat = int(min(int(excess), int(received)))
+        opening, withdrawn, received, paid = int(opening), int(withdrawn), int(received), int(paid)
+        message = (f"{_iso(day)} 现金支出 {fen_to_display(paid)} 元，超过日初库存 {fen_to_display(opening)} 元"
+                   f"与当日提现 {fen_to_display(withdrawn)} 元之和，其中 {fen_to_display(sat)} 元只能来自当日收入"
+                   f"（{fen_to_display(received)} 元），属坐支；请核实收入是否先存入银行再按规定提现支用")
+        yield ctx.finding(
+            ledger, message, row=int(row), column="credit", voucher=voucher, date=day, amount=sat,
+            evidence={"opening": fen_to_str(opening), "withdrawals": fen_to_str(withdrawn),
+                      "receipts": fen_to_str(received), "payments": fen_to_str(paid), "sitting": fen_to_str(sat)})
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cash_sitting_agrees_with_the_groupby_reference(seed):
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.cash import CashSitting
+    ledger = _random_journal(seed)
+    rng = np.random.default_rng(seed)
+    frame = ledger.frame
+    n = len(frame)
+    frame["debit"] = pd.array(np.where(rng.random(n) < 0.5, None, rng.choice([0, 20000, 150000, 400000], n)),
+                              dtype="Int64")
+    frame["balance"] = pd.array(np.where(rng.random(n) < 0.5, None, rng.integers(-20000, 300000, n)), dtype="Int64")
+    frame = frame.drop(columns="cash_balance")
+    if seed % 4 == 0:
+        frame["date"] = frame["date"].to_numpy()[rng.permutation(n)]
+    ledger = dataclasses.replace(ledger, kind="cash_journal", frame=frame)
+    rule = CashSitting()
+    params = {p.name: p.default for p in rule.params}
+    ctx = RuleContext(rule, params, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _ref_cash_sitting(dataclasses.replace(ledger, _derived={}), ctx)]
+    assert got == want and (n < 100 or got)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_ledger_transfer_masks_agree_with_the_frame_ones(seed):
+    """The masks from the ledger's shared distinct columns are the frame's own, row for row."""
+    from finaudit.rules.cash import (_BANK_ACCOUNT_RE, _TRANSFER_ACCOUNT_RE, DEPOSIT_WORDS, WITHDRAW_WORDS,
+                                     _ledger_transfer_masks, _transfer_masks)
+    ledger = _random_journal(seed)
+    for account_re in (_BANK_ACCOUNT_RE, _TRANSFER_ACCOUNT_RE):
+        got = _ledger_transfer_masks(ledger, account_re, DEPOSIT_WORDS, (), WITHDRAW_WORDS)
+        want = _transfer_masks(ledger.frame, account_re, DEPOSIT_WORDS, (), WITHDRAW_WORDS)
+        for g, w in zip(got, want, strict=True):
+            assert g.index.equals(w.index) and g.tolist() == w.tolist()
+
+
+def _ref_make_book(ledger, column):
+    """cash._make_book as it was: grouped cumsum and cummax per segment (the reference)."""
+    import pandas as pd
+
+    from finaudit.ingest.ledger import money_column as _money
+    from finaudit.rules.cash import _BALANCE_ROWS, TXN
+    frame = ledger.frame
+    book = frame[frame["row_type"].isin(_BALANCE_ROWS)].copy()
+    txn = book["row_type"] == TXN
+    debit, credit = _money(book, "debit"), _money(book, "credit")
+    book["debit"], book["credit"] = debit, credit
+    book["day"] = book["date"].dt.normalize() if "date" in book else pd.NaT
+    book["move"] = (debit.fillna(0) - credit.fillna(0)).where(txn, 0).astype("Int64")
+    # A transaction with neither amount readable moves the balance by an unknown sum.
+    book["unknown"] = txn & debit.isna() & credit.isna()
+    printed = _money(book, column)
+    if column in ("cash_balance", "bank_balance") and ledger.kind == "cash_bank_journal":
+        book["running"] = printed
+        return book
+    segment = printed.notna().cumsum()
+    carried = book["move"].where(printed.isna(), 0).groupby(segment).cumsum()
+    lost = (book["unknown"] & printed.isna()).groupby(segment).cummax().astype(bool)
+    book["running"] = (printed.ffill() + carried).mask(lost)
+    return book
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_cash_book_agrees_with_the_grouped_reference(seed):
+    import dataclasses
+
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.rules.cash import _make_book
+    ledger = _random_journal(seed)
+    rng = np.random.default_rng(seed)
+    frame = ledger.frame
+    n = len(frame)
+    frame["debit"] = pd.array(np.where(rng.random(n) < 0.5, None, rng.integers(0, 90000, n)), dtype="Int64")
+    frame["credit"] = frame["credit"].where(rng.random(n) > 0.2)  # some rows with neither amount
+    frame["balance"] = pd.array(np.where(rng.random(n) < (0.3, 0.8)[seed % 2], None, rng.integers(-500, 9000, n)),
+                                dtype="Int64")
+    for column in ("balance", "cash_balance"):
+        got = _make_book(dataclasses.replace(ledger, frame=frame), column)
+        want = _ref_make_book(dataclasses.replace(ledger, frame=frame), column)
+        pd.testing.assert_frame_equal(got, want)

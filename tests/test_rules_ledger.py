@@ -421,3 +421,512 @@ def test_reused_voucher_numbers_agree_with_the_groupby_version(seed):
     data["month"] = data["date"].dt.to_period("M")
     for adjacency in (True, False):
         assert _reused_numbers(data, adjacency=adjacency) == _reused_numbers_reference(data, adjacency)
+
+
+def _voucher_gap_reference(rule, ledger, ctx):
+    """LG04's check as it was: a groupby per (word, year), per month and per period (the reference)."""
+    import numpy as np
+
+    from finaudit.rules.ledger import _entries
+    from finaudit.rules.vouchers import _voucher_parts
+
+    frame = _entries(ledger)
+    parts = _voucher_parts(frame)
+    if parts.empty:
+        return
+    first_month = frame.loc[frame["row_type"] == "txn", "date"].min().to_period("M")
+    if ledger.kind != "vouchers":
+        words = set()
+        if ledger.kind in ("cash_journal", "cash_bank_journal"):
+            words |= set(ctx.params["cash_words"])
+        if ledger.kind in ("bank_journal", "cash_bank_journal"):
+            words |= set(ctx.params["bank_words"])
+        parts = parts[parts["word"].isin(words)]
+    parts = parts.assign(year=parts["month"].dt.year)
+    for (word, _), group in parts.groupby(["word", "year"], sort=True):
+        months = group.groupby("month")["number"].agg(["min", "max"]).sort_index()
+        yearly = len(months) > 1 and bool((months["min"].iloc[1:].to_numpy()
+                                           > months["max"].iloc[:-1].to_numpy()).all())
+        firsts = group.sort_values("_row").drop_duplicates(["month", "number"])
+        period = firsts["month"].dt.year.astype(str) if yearly else firsts["month"].astype(str)
+        firsts = firsts.assign(period=period).sort_values(["period", "number"])
+        for period, seq in firsts.groupby("period", sort=True):
+            numbers = seq["number"].to_numpy()
+            previous = np.concatenate(([0], numbers[:-1]))
+            gap = numbers - previous > 1
+            opens = seq["month"].iloc[0]
+            gap[0] = (ctx.params["check_first_number"] and numbers[0] > 1
+                      and (ledger.year is None or opens.year == ledger.year)
+                      and (opens.month == 1 or (not yearly and opens != first_month)))
+            for j in np.flatnonzero(gap):
+                yield rule._finding(ledger, ctx, word, period, int(previous[j]) + 1, int(numbers[j]) - 1,
+                                    seq.iloc[j], int(previous[j]) if j else None, yearly)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_voucher_gaps_agree_with_the_groupby_version(seed):
+    import random
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.vouchers import VoucherGap
+
+    rng = random.Random(seed)
+    n = rng.choice([0, 1, 5, 80, 400])
+    kind = ["vouchers", "cash_journal", "bank_journal", "cash_bank_journal"][seed % 4]
+    words = ["记", "现付", "现收", "银付", "", "记"]
+    yearly = seed % 3 == 0
+    vouchers, dates = [], []
+    for i in range(n):
+        month = rng.choice([1, 2, 3, 3, 4, 12]) if not yearly else 1 + i * 4 // max(n, 1)
+        number = rng.randint(1, 25) + (month * 30 if yearly else 0)
+        vouchers.append(None if rng.random() < 0.05 else f"{rng.choice(words)}-{number}".lstrip("-"))
+        year = 2023 if rng.random() > 0.05 else 2022
+        dates.append(None if rng.random() < 0.04 else f"{year}-{month:02d}-{rng.randint(1, 28):02d}")
+    frame = pd.DataFrame({
+        "_row": rng.sample(range(4, n + 4), n) if seed % 2 else list(range(4, n + 4)),
+        "row_type": pd.Series([rng.choice(["txn"] * 6 + ["month_total"]) for _ in range(n)], dtype="str"),
+        "date": pd.to_datetime(pd.Series(dates, dtype=object)).to_numpy().astype("datetime64[s]"),
+        "voucher": pd.Series(vouchers, dtype="str"),
+    })
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=(2023, None)[seed % 5 == 4],
+                    header_row=3, columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = VoucherGap()
+    for first in (True, False):
+        ctx = RuleContext(rule, {"cash_words": ("现收", "现付"), "bank_words": ("银付",),
+                                 "check_first_number": first}, rule.severity)
+        got = [f.to_dict() for f in rule.check(ledger, ctx)]
+        want = [f.to_dict() for f in _voucher_gap_reference(rule, ledger, ctx)]
+        assert got == want and (n < 80 or got)
+
+
+def _running_reference(chain, sources):
+    """_Chain.running as it was, on nullable pandas Series (the differential reference)."""
+    import numpy as np
+    n = len(chain.frame)
+    base = pd.Series(np.where(sources, chain.printed.fillna(0).to_numpy(dtype="int64") - chain.cum, 0),
+                     dtype="Int64").where(pd.Series(sources))
+    pos = pd.Series(np.arange(n), dtype="Int64").where(pd.Series(sources))
+    base, pos = base.ffill().shift(1), pos.ffill().shift(1)
+    value = base + pd.Series(chain.cum, dtype="Int64")
+    known = pos.notna()
+    gap = pd.Series(chain.unknown, dtype="Int64") - pd.Series(
+        chain.unknown[pos.fillna(0).to_numpy(dtype="int64")], dtype="Int64")
+    valid = known & (gap.fillna(0) == 0)
+    return value.where(valid), pos.where(valid)
+
+
+def _running_second_reference(chain, sources):
+    """_Chain.running_second as it was (the differential reference)."""
+    import numpy as np
+    idx = np.flatnonzero(sources)
+    shifted = np.zeros(len(chain.frame), dtype=bool)
+    earlier = np.full(len(chain.frame), -1)
+    if len(idx) > 1:
+        earlier[idx[1:]] = idx[:-1]
+        shifted[idx[1:]] = True
+    base = pd.Series(pd.NA, index=range(len(chain.frame)), dtype="Int64")
+    printed = chain.printed.fillna(0).to_numpy(dtype="int64")
+    take = earlier[shifted]
+    base[shifted] = printed[take] - chain.cum[take]
+    unknown_at = pd.Series(pd.NA, index=range(len(chain.frame)), dtype="Int64")
+    unknown_at[shifted] = chain.unknown[take]
+    base, unknown_at = base.ffill().shift(1), unknown_at.ffill().shift(1)
+    value = base + pd.Series(chain.cum, dtype="Int64")
+    ok = unknown_at.notna() & ((pd.Series(chain.unknown, dtype="Int64") - unknown_at) == 0)
+    return value.where(ok.fillna(False).astype(bool))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_running_balances_agree_with_the_nullable_series_version(seed):
+    import numpy as np
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.ledger import _make_chain
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300)) if seed % 6 else int(rng.integers(1, 3))
+    types = np.array(["txn"] * 12 + ["opening", "month_total", "carry_out", "carry_in", "closing",
+                                     "header_repeat"], dtype=object)
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(types, n), dtype="str"),
+        "debit": pd.array(np.where(rng.random(n) < 0.6, None, rng.integers(0, 5000, n)), dtype="Int64"),
+        "credit": pd.array(np.where(rng.random(n) < 0.6, None, rng.integers(0, 5000, n)), dtype="Int64"),
+        "balance": pd.array(np.where(rng.random(n) < 0.4, None, rng.integers(-1000, 90000, n)), dtype="Int64"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    unreadable = [Finding(code="SC02", rule="schema", severity=Severity.HIGH, message="", row=int(r), key="debit")
+                  for r in rng.choice(frame["_row"].to_numpy(), min(n, 4), replace=False)] if seed % 2 else []
+    ledger = Ledger(file="东村.xlsx", sheet="现金日记账", kind="cash_journal", village="东村", year=2023,
+                    header_row=3, columns={c: "A" for c in frame.columns}, frame=frame, findings=unreadable)
+    chain = _make_chain(ledger)
+    for sources in (chain.chain, rng.random(n) < 0.3, np.zeros(n, dtype=bool), np.ones(n, dtype=bool)):
+        got, want = chain.running(sources), _running_reference(chain, sources)
+        pd.testing.assert_series_equal(got[0], want[0])
+        pd.testing.assert_series_equal(got[1], want[1])
+        pd.testing.assert_series_equal(chain.running_second(sources), _running_second_reference(chain, sources))
+
+
+def _date_findings_reference(ledger, ctx_order, ctx_invalid):
+    """LG06 and LG07 as they were: a frame of the dated lines, shifts and iterrows (the reference)."""
+    from finaudit.ingest.ledger import NON_DATA
+    from finaudit.rules.base import iso_date as _iso
+    from finaudit.rules.ledger import _entries
+    out = []
+    frame = _entries(ledger)
+    if "date" not in frame:
+        return out
+    lines = frame[(frame["row_type"] == "txn") & frame["date"].notna()]
+    previous, previous_row = lines["date"].shift(), lines["_row"].shift()
+    for idx, line in lines[lines["date"] < previous].iterrows():
+        prev_date, prev_row = previous.at[idx], int(previous_row.at[idx])
+        out.append(ctx_order.finding(
+            ledger, f"日期 {_iso(line['date'])} 早于上一笔（第 {prev_row} 行，{_iso(prev_date)}）；"
+                    f"请核对日期是否录错，或是否为补记、倒填日期的业务。",
+            row=int(line["_row"]), column="date", voucher=line.get("voucher"), date=line["date"],
+            evidence={"previous_row": prev_row, "previous_date": _iso(prev_date)}))
+    frame = ledger.frame
+    if "date_issue" in frame:
+        issue = frame["date_issue"]
+        bad = issue.notna() & ~frame["row_type"].isin(NON_DATA)
+        if ledger.kind == "vouchers" and "voucher" in frame:
+            bad &= (frame["voucher"] != frame["voucher"].shift()) | (issue != issue.shift())
+        for _, line in frame[bad].iterrows():
+            out.append(ctx_invalid.finding(
+                ledger, f"日期无效：{line['date_issue']}；请对照原始凭证更正日期。", row=int(line["_row"]),
+                column="date", voucher=line.get("voucher"), key="impossible",
+                evidence={"reason": str(line["date_issue"])}))
+    year = ledger.year
+    if not ctx_invalid.params["check_year"] or not year:
+        return out
+    frame = _entries(ledger)
+    lines = frame[(frame["row_type"] == "txn") & frame["date"].notna()]
+    outside = lines["date"].dt.year != year
+    if ledger.kind == "vouchers" and "voucher" in lines:
+        outside &= (lines["voucher"] != lines["voucher"].shift()) | (lines["date"] != lines["date"].shift())
+    for _, line in lines[outside].iterrows():
+        out.append(ctx_invalid.finding(
+            ledger, f"日期 {_iso(line['date'])} 不在本账簿的会计年度（{year}年）内；请核对是否录错年份，"
+                    f"或是否为跨年度业务记入了本年账簿。",
+            row=int(line["_row"]), column="date", voucher=line.get("voucher"), date=line["date"], key="year",
+            evidence={"date": _iso(line["date"]), "fiscal_year": year}))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_date_rules_agree_with_the_iterrows_reference(seed):
+    import numpy as np
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.dates import DateInvalid, DateOrder
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 7 else int(rng.integers(0, 2))
+    kind = ("vouchers", "cash_journal", "bank_journal")[seed % 3]
+    days = pd.Series(pd.to_datetime("2023-01-01") + pd.to_timedelta(np.sort(rng.integers(-20, 380, n)), unit="D"))
+    days = days.where(rng.random(n) > 0.1, days.sample(frac=1, random_state=seed).to_numpy())  # some steps back
+    days[rng.random(n) < 0.05] = pd.NaT
+    vouchers = np.repeat(np.array([f"记-{i}" for i in range(n)], dtype=object), 2)[:n]
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 9 + ["month_total"], dtype=object), n), dtype="str"),
+        "date": days.to_numpy().astype("datetime64[s]"),
+        "voucher": pd.array(np.where(rng.random(n) < 0.1, None, vouchers), dtype="str"),  # as ingest makes it
+        "date_issue": pd.Series(np.where(rng.random(n) < 0.05, "2月30日", None), dtype=object),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    if seed % 5 == 4:
+        frame = frame.drop(columns="voucher")
+    if seed % 6 == 5:
+        frame = frame.drop(columns="date_issue")
+    findings = [Finding(code="SC03", rule="schema", severity=Severity.MEDIUM, message="", row=int(r), key="date")
+                for r in rng.choice(frame["_row"].to_numpy(), min(n, 2), replace=False)] if seed % 2 else []
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=(2023, None)[seed % 8 == 3],
+                    header_row=3, columns={c: "A" for c in frame.columns}, frame=frame, findings=findings)
+    order, invalid = DateOrder(), DateInvalid()
+    for check_year in (True, False):
+        ctx_order = RuleContext(order, {}, order.severity)
+        ctx_invalid = RuleContext(invalid, {"check_year": check_year}, invalid.severity)
+        got = [f.to_dict() for f in [*order.check(ledger, ctx_order), *invalid.check(ledger, ctx_invalid)]]
+        want = [f.to_dict() for f in _date_findings_reference(ledger, ctx_order, ctx_invalid)]
+        assert got == want and (n < 100 or got)
+
+
+def test_out_of_year_lines_without_a_voucher_number_are_each_reported():
+    """Blank voucher numbers never make two lines one voucher (NaN != NaN, as the pandas shift had it)."""
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.dates import DateInvalid
+    day = np.datetime64("2022-12-30", "s")
+    frame = pd.DataFrame({"_row": [4, 5, 6, 7], "row_type": pd.array(["txn"] * 4, dtype="str"),
+                          "date": np.array([day, day, day, day]),
+                          "voucher": pd.array([None, None, "记-1", "记-1"], dtype="str")})
+    ledger = Ledger(file="东村.xlsx", sheet="序时账", kind="vouchers", village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = DateInvalid()
+    got = [f.row for f in rule.check(ledger, RuleContext(rule, {"check_year": True}, rule.severity))]
+    want = [f.row for f in _date_findings_reference(ledger, RuleContext(rule, {}, rule.severity),
+                                                    RuleContext(rule, {"check_year": True}, rule.severity))]
+    assert got == want == [4, 5, 6]
+
+
+def _voucher_duplicate_reference(self, ledger, ctx):
+    """VoucherDuplicate.check as it was: a selection of the frame and shifts of its columns (the reference)."""
+    from finaudit.rules.ledger import _day, _entries
+    from finaudit.rules.vouchers import _reused_numbers
+    frame = _entries(ledger)
+    if "voucher" not in frame or "date" not in frame:
+        return
+    lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
+    if lines.empty:
+        return
+    voucher = lines["voucher"].astype(str)
+    # Consecutive lines of one voucher are one posting (a multi-line voucher, or one split over
+    # a page break); rows without a voucher number neither break nor join a run.
+    run = (voucher != voucher.shift()).cumsum()
+    data = pd.DataFrame({"_row": lines["_row"], "date": lines["date"], "voucher": voucher, "run": run})
+    data = data[data["date"].notna()]
+    data["month"] = data["date"].dt.to_period("M")
+    # A 现金存款日记账 posts the cash and the bank side of one transfer voucher in separate places
+    # on the same day, so there only different dates show a reused number.
+    suspect = _reused_numbers(data, adjacency=ledger.kind != "cash_bank_journal")
+    if not suspect:
+        return
+    keyed = data.set_index(["month", "voucher"]).sort_index()
+    for month, number in suspect:
+        group = keyed.loc[(month, number)].sort_values("_row")
+        rows = [int(r) for r in group["_row"]]
+        days = sorted({d.date().isoformat() for d in group["date"]})
+        runs = int(group["run"].nunique())
+        if len(days) > 1:
+            how = "分别记在 " + "、".join(_day(d) for d in days)
+        else:
+            how = f"在不相邻的 {runs} 处出现"
+        message = (f"凭证号 {number} 在{month.year}年{month.month}月{how}（第 "
+                   f"{'、'.join(map(str, rows))} 行），一个编号用于不同的记账；请调阅凭证，"
+                   f"核对是重号还是同一凭证重复记账。")
+        yield ctx.finding(ledger, message, row=rows[0], column="voucher", voucher=number,
+                          date=group["date"].iloc[0],
+                          evidence={"rows": rows, "dates": days, "groups": runs})
+
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_voucher_duplicates_agree_with_the_frame_version(seed):
+    import numpy as np
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.vouchers import VoucherDuplicate
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 6 else int(rng.integers(0, 2))
+    kind = ("vouchers", "cash_journal", "cash_bank_journal")[seed % 3]
+    numbers = rng.integers(1, 12, n)
+    vouchers = np.array([f"记-{k}" for k in np.sort(numbers)], dtype=object)
+    vouchers[rng.random(n) < 0.1] = None
+    days = pd.to_datetime("2023-01-01") + pd.to_timedelta(np.sort(rng.integers(0, 70, n)), unit="D")
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(np.array(["txn"] * 9 + ["month_total"], dtype=object), n), dtype="str"),
+        "date": pd.Series(days).where(rng.random(n) > 0.05).to_numpy().astype("datetime64[s]"),
+        "voucher": pd.array(vouchers if seed % 2 else vouchers[rng.permutation(n)], dtype="str"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame.columns}, frame=frame)
+    rule = VoucherDuplicate()
+    ctx = RuleContext(rule, {}, rule.severity)
+    got = [f.to_dict() for f in rule.check(ledger, ctx)]
+    want = [f.to_dict() for f in _voucher_duplicate_reference(rule, ledger, ctx)]
+    assert got == want and (n < 100 or got)
+
+
+def _reconcile_vouchers_reference(self, village, tb, ctx):
+    """Reconcile._vouchers as it was: a reindex, fillna and astype per column (the reference)."""
+    from finaudit.findings import fen_to_display, fen_to_str
+    ledgers = village.voucher_ledgers()
+    if not ledgers:
+        return
+    if tb.has_period:
+        main, alternative = ("period_debit", "period_credit"), (
+            ("ytd_debit", "ytd_credit") if tb.has_ytd else None)
+    elif tb.has_ytd:
+        main, alternative = ("ytd_debit", "ytd_credit"), None
+    else:
+        return
+    tol = ctx.params["tolerance"]
+    vouchers = village.voucher_movements()
+    accounts = tb.accounts
+    codes = accounts.index.union(vouchers.index)
+    table = pd.DataFrame(index=codes)
+    table["v_debit"] = vouchers["debit"].reindex(codes).fillna(0).astype("int64")
+    table["v_credit"] = vouchers["credit"].reindex(codes).fillna(0).astype("int64")
+    table["t_debit"] = accounts[main[0]].reindex(codes).fillna(0).astype("int64")
+    table["t_credit"] = accounts[main[1]].reindex(codes).fillna(0).astype("int64")
+    off = ((table["v_debit"] - table["t_debit"]).abs() > tol) | \
+          ((table["v_credit"] - table["t_credit"]).abs() > tol)
+    if alternative is not None:
+        a_debit = accounts[alternative[0]].reindex(codes).fillna(0).astype("int64")
+        a_credit = accounts[alternative[1]].reindex(codes).fillna(0).astype("int64")
+        off &= ((table["v_debit"] - a_debit).abs() > tol) | ((table["v_credit"] - a_credit).abs() > tol)
+    unreadable = vouchers["unreadable"].reindex(codes).fillna(False).astype(bool) | \
+        accounts["unreadable"].reindex(codes).fillna(False).astype(bool)
+    label = "本期发生额" if main[0] == "period_debit" else "本年累计发生额"
+    for code in table.index[off & ~unreadable]:
+        rec = table.loc[code]
+        v_debit, v_credit, t_debit, t_credit = (int(rec[c]) for c in ("v_debit", "v_credit", "t_debit",
+                                                                       "t_credit"))
+        account = tb.account(code) if code in accounts.index else None
+        name = (account.name if account is not None and account.name else None) or \
+            getattr(village.chart.accounts.get(code), "name", "")
+        evidence = {"account": code, "compared": "period" if label == "本期发生额" else "ytd",
+                    "vouchers_debit": fen_to_str(v_debit), "vouchers_credit": fen_to_str(v_credit),
+                    "trial_balance_debit": fen_to_str(t_debit), "trial_balance_credit": fen_to_str(t_credit),
+                    "debit_difference": fen_to_str(v_debit - t_debit),
+                    "credit_difference": fen_to_str(v_credit - t_credit)}
+        sides = []
+        if abs(v_debit - t_debit) > tol:
+            sides.append(f"借方序时账 {fen_to_display(v_debit)} 元、科目余额表 {fen_to_display(t_debit)} 元"
+                         f"（差 {fen_to_display(v_debit - t_debit)} 元）")
+        if abs(v_credit - t_credit) > tol:
+            sides.append(f"贷方序时账 {fen_to_display(v_credit)} 元、科目余额表 {fen_to_display(t_credit)} 元"
+                         f"（差 {fen_to_display(v_credit - t_credit)} 元）")
+        advice = "请核对是否有凭证未过账或重复过账、过账金额抄错或记错科目。"
+        if code in vouchers.index:
+            first = vouchers.loc[code]
+            first_ledger = ledgers[int(first["first_part"])]
+            evidence |= {"vouchers_file": first_ledger.file, "vouchers_sheet": first_ledger.sheet,
+                         "voucher_lines": int(first["lines"]), "first_voucher_row": int(first["first_row"])}
+        if account is not None:
+            column = main[0] if abs(v_debit - t_debit) > tol else main[1]
+            message = (f"科目余额表“{code} {name}”{label}与序时账该科目的合计不符：{'；'.join(sides)}；"
+                       f"{advice}")
+            yield ctx.finding(account.ledger, message, row=account.row, column=column,
+                              amount=t_debit if column == main[0] else t_credit, account=code,
+                              key=f"vouchers:{code}", evidence=evidence | account.where())
+        else:
+            message = (f"序时账记入科目“{code} {name}”（借方合计 {fen_to_display(v_debit)} 元、贷方合计 "
+                       f"{fen_to_display(v_credit)} 元），科目余额表却没有这个科目；请核对科目是否记错，"
+                       f"或科目余额表是否漏列。")
+            yield ctx.finding(first_ledger, message, row=int(first["first_row"]), column="account_code",
+                              amount=v_debit or v_credit, account=code, key=f"vouchers:{code}",
+                              evidence=evidence | {"trial_balance_file": tb.ledger.file,
+                                                   "trial_balance_sheet": tb.ledger.sheet})
+
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_reconcile_vouchers_agree_with_the_reindex_version(seed):
+    """LG10's vouchers-vs-trial-balance part on the sample villages, their amounts disturbed at random."""
+    import dataclasses
+    from pathlib import Path
+
+    import numpy as np
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest import IngestOptions, load
+    from finaudit.rules.base import RuleContext
+    from finaudit.rules.reconcile import Reconcile
+    from finaudit.village import group_villages
+    rng = np.random.default_rng(seed)
+    sample = ("东村.xlsx", "中心村.xlsx", "北村")[seed % 3]
+    ledgers = []
+    for ledger in load([Path("sample_ledgers") / sample], IngestOptions()).ledgers:
+        frame = ledger.frame.copy()
+        for column in ("debit", "credit", "period_debit", "period_credit", "ytd_debit", "ytd_credit"):
+            if column in frame and ledger.kind in ("vouchers", "trial_balance"):
+                values = frame[column].astype("Int64")
+                hit = rng.random(len(frame)) < 0.15
+                values[hit] = values[hit].fillna(0) + pd.array(rng.integers(-300, 300, int(hit.sum())), dtype="Int64")
+                values[rng.random(len(frame)) < 0.05] = pd.NA
+                frame[column] = values
+        if ledger.kind == "vouchers" and seed % 4 == 1:  # accounts only the vouchers know
+            frame["account_code"] = frame["account_code"].where(rng.random(len(frame)) > 0.1, "199")
+        unreadable = [Finding(code="SC02", rule="schema", severity=Severity.HIGH, message="", row=int(r),
+                              key=("debit" if ledger.kind == "vouchers" else "period_debit"))
+                      for r in rng.choice(frame["_row"].to_numpy(), 2)] if seed % 2 and len(frame) else []
+        ledgers.append(dataclasses.replace(ledger, frame=frame, findings=list(ledger.findings) + unreadable,
+                                           _txn=(None, None), _derived={}))
+    rule = Reconcile()
+    for village in group_villages(ledgers):
+        tb = village.trial_balance()
+        if tb is None:
+            continue
+        for tolerance in (0, 20000):
+            ctx = RuleContext(rule, {"tolerance": tolerance}, rule.severity)
+            got = [f.to_dict() for f in rule._vouchers(village, tb, ctx)]
+            want = [f.to_dict() for f in _reconcile_vouchers_reference(rule, village, tb, ctx)]
+            assert got == want and (tolerance or got)
+
+
+def _make_chain_reference(ledger):
+    """rules.ledger._make_chain as it was, on Series (the reference)."""
+    import numpy as np
+
+    from finaudit.ingest.ledger import NON_DATA
+    from finaudit.ingest.ledger import money_column as _money
+    from finaudit.rules.ledger import _CHAIN_TYPES, _Chain, _balance_column, _unreadable_rows
+    frame = ledger.frame.reset_index(drop=True)
+    balance_col = _balance_column(frame)
+    if balance_col is None or frame.empty:
+        return None
+    row_type = frame["row_type"]
+    debit, credit = _money(frame, "debit"), _money(frame, "credit")
+    balance = frame[balance_col].astype("Int64")
+    txn = (row_type == "txn").to_numpy()
+    bad = _unreadable_rows(ledger, ("debit", "credit", "amount"))
+    unread = txn & frame["_row"].isin(bad).to_numpy()
+    unknown = np.cumsum(unread)
+    move = np.where(txn, (debit.fillna(0) - credit.fillna(0)).to_numpy(dtype="int64"), 0)
+    cum = np.cumsum(move)
+
+    printed = balance.where(~row_type.isin(NON_DATA))
+    chain = (row_type.isin(_CHAIN_TYPES) & printed.notna()).to_numpy()
+    # An opening written in 借/贷 instead of 余额 ("上年结转 | 1,000.00 |  | ") starts the chain
+    # with its amount, when no printed balance comes before it.
+    first = int(np.argmax(chain)) if chain.any() else len(frame)
+    opening_amount = (row_type == "opening") & printed.isna() & (debit.notna() | credit.notna())
+    virtual = (opening_amount & (pd.Series(np.arange(len(frame))) < first)).to_numpy()
+    printed = printed.copy()
+    printed[virtual] = (debit.fillna(0) - credit.fillna(0))[virtual]
+    chain = chain | virtual
+    return _Chain(frame, row_type, debit, credit, printed, cum, unknown, unread, chain, balance_col)
+
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_balance_chain_agrees_with_the_series_version(seed):
+    import numpy as np
+
+    from finaudit.findings import Finding, Severity
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.ledger import _make_chain
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300)) if seed % 6 else int(rng.integers(0, 3))
+    types = np.array(["txn"] * 10 + ["opening", "opening", "month_total", "carry_in", "closing", "header_repeat",
+                                     "signature", "formula_only"], dtype=object)
+    frame = pd.DataFrame({
+        "_row": np.arange(4, 4 + n),
+        "row_type": pd.array(rng.choice(types, n), dtype="str"),
+        "debit": pd.array(np.where(rng.random(n) < 0.5, None, rng.integers(0, 5000, n)), dtype="Int64"),
+        "credit": pd.array(np.where(rng.random(n) < 0.5, None, rng.integers(0, 5000, n)), dtype="Int64"),
+        "balance": pd.array(np.where(rng.random(n) < (0.3, 0.9)[seed % 2], None, rng.integers(-1000, 9000, n)),
+                            dtype="Int64"),
+    }, index=pd.Index(rng.permutation(n) * 2))
+    if seed % 5 == 2:
+        frame = frame.drop(columns="credit")
+    unreadable = [Finding(code="SC02", rule="schema", severity=Severity.HIGH, message="", row=int(r), key="credit")
+                  for r in rng.choice(frame["_row"].to_numpy(), min(n, 3), replace=False)] if seed % 3 else []
+    ledger = Ledger(file="东村.xlsx", sheet="现金日记账", kind="cash_journal", village="东村", year=2023,
+                    header_row=3, columns={c: "A" for c in frame.columns}, frame=frame, findings=unreadable)
+    got, want = _make_chain(ledger), _make_chain_reference(ledger)
+    if want is None:
+        assert got is None
+        return
+    pd.testing.assert_frame_equal(got.frame, want.frame)
+    for name in ("row_type", "debit", "credit", "printed"):
+        pd.testing.assert_series_equal(getattr(got, name), getattr(want, name))
+    for name in ("cum", "unknown", "unread", "chain"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    assert got.balance_col == want.balance_col

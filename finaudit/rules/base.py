@@ -216,6 +216,33 @@ class Distinct:
         """`fn(value)` of each row's value as an object array, run once per distinct value."""
         return np.fromiter(map(fn, self.values), dtype=object, count=len(self.values))[self.codes]
 
+def row_codes(*columns) -> np.ndarray:
+    """One integer per row for the combination of the columns' values (NA one value of each):
+    equal combinations get equal codes, and sorting the codes sorts by the columns in turn when
+    each column is already integer codes or numbers (factorized with `sort=True` otherwise)."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column, sort=True, use_na_sentinel=False)
+        combined = combined * max(len(uniques), 1) + codes
+    return combined
+
+
+def rows_where(frame: pd.DataFrame, mask) -> Iterable[tuple[Any, pd.Series]]:
+    """`frame[mask].iterrows()`, skipping the selection and `iterrows`' fixed cost (≈ 0.3 ms on a
+    few-column frame) when no row is selected — as for most rules on most books."""
+    if not np.asarray(mask).any():
+        return ()
+    return frame[mask].iterrows()
+
+
+def text_distinct(ledger, name: str) -> Distinct:
+    """`Distinct` of the ledger's text column `name` over its whole frame (blank cells as ""), made
+    once per ledger: the cash and expense rules read the same 摘要, 对方科目 and 往来单位 columns
+    several times each. Callers must not modify it."""
+    from finaudit.ingest.ledger import text_column
+    return ledger.derived(f"text_distinct:{name}", lambda ledger: Distinct(text_column(ledger.frame, name)))
+
+
 # Formatting cell values for messages and evidence, shared by the rule families.
 
 def cell_text(value: Any) -> str | None:

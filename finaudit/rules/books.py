@@ -43,10 +43,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from finaudit.findings import Severity, fen_to_display, fen_to_str
-from finaudit.rules.base import Param, Rule
+from finaudit.rules.base import Distinct, Param, Rule, cell_text, row_codes
 from finaudit.rules.base import iso_date as _iso
 from finaudit.charts import (
     CREDIT,
@@ -67,6 +68,8 @@ _CHART_TITLES = {"2004": "2004年《村集体经济组织会计制度》科目�
                  "2023": "2023年《农村集体经济组织会计制度》科目表"}
 _MAX_ROWS = 50
 _PATH_RE = re.compile(r"[-/—_－>]")
+_DIGITS_RE = re.compile(r"\d+")
+_NON_DIGIT_RE = re.compile(r"\D")
 
 
 # ----------------------------------------------------------------------------------- shared helpers
@@ -100,12 +103,12 @@ def _codes(frame: pd.DataFrame) -> pd.DataFrame:
     code = frame["account_code"].astype("string") if "account_code" in frame \
         else pd.Series(pd.NA, index=frame.index, dtype="string")
     at, distinct = pd.factorize(code, use_na_sentinel=False)  # a book uses a few hundred codes
-    distinct = pd.Series(distinct, dtype="string")
-    head = distinct.str.extract(r"(\d+)", expand=False)
-    first = head.str[:3].where(head.str.len() >= 3)
-    key = distinct.str.replace(r"\D", "", regex=True).where(first.notna())
-    return pd.DataFrame({"code": code, "key": key.array.take(at), "first": first.array.take(at)},
-                        index=frame.index)
+    # Plain `re` per distinct code: cheaper than three pandas string methods on a few hundred values.
+    heads = [_DIGITS_RE.search(value) if isinstance(value, str) else None for value in distinct]
+    first = [head[0][:3] if head and len(head[0]) >= 3 else None for head in heads]
+    key = [_NON_DIGIT_RE.sub("", value) if f is not None else None for value, f in zip(distinct, first)]
+    return pd.DataFrame({"code": code, "key": pd.array(key, dtype="string").take(at),
+                         "first": pd.array(first, dtype="string").take(at)}, index=frame.index)
 
 
 def _account_codes(ledger) -> pd.DataFrame:
@@ -150,6 +153,7 @@ class _Sheet:
 
 
 _GRAND_TOTAL_RE = re.compile(r"合计|总计")
+_BLANKS_RE = re.compile(r"\s+")
 
 
 def _sheet(ledger, chart: Chart) -> _Sheet | None:
@@ -170,21 +174,24 @@ def _sheet(ledger, chart: Chart) -> _Sheet | None:
         for col in (dr, cr):
             columns[col] = measure if measure in ledger.columns and col not in ledger.columns else col
 
-    acc = pd.DataFrame({"_row": frame["_row"], "code": codes["code"], "key": codes["key"],
-                        "first": codes["first"],
-                        "name": frame["account_name"] if "account_name" in frame else None})[txn]
+    # The account rows by position, each column taken once (not a selection per money column).
+    at = np.flatnonzero(txn.to_numpy())
+    index = frame.index[at]
+    data = {"_row": frame["_row"].to_numpy()[at], "code": codes["code"].array[at],
+            "key": codes["key"].array[at], "first": codes["first"].array[at],
+            "name": frame["account_name"].array[at] if "account_name" in frame else None}
     for col in _MONEY:
-        values = frame.loc[txn, col].astype("Int64") if col in frame \
-            else pd.Series(pd.NA, index=acc.index, dtype="Int64")
-        acc[col] = values.fillna(0)
-    # A heading row has no amount in any of the sheet's own money cells (derived columns, such as
-    # the sides split from one balance amount, are 0 rather than blank).
-    raw_blank = pd.Series(True, index=acc.index)
-    for col in set(_MONEY + tuple(one_amount)) & set(ledger.columns) & set(frame.columns):
-        raw_blank &= frame.loc[txn, col].isna()
+        data[col] = (frame[col].astype("Int64").array[at].fillna(0) if col in frame
+                     else pd.array(np.zeros(len(at), dtype=np.int64), dtype="Int64"))
     for measure, _, _ in MEASURES:
         bad = _unreadable_rows(ledger, (f"{measure}_debit", f"{measure}_credit", measure))
-        acc[f"bad_{measure}"] = acc["_row"].isin(bad)
+        data[f"bad_{measure}"] = np.isin(data["_row"], list(bad))
+    acc = pd.DataFrame(data, index=index)
+    # A heading row has no amount in any of the sheet's own money cells (derived columns, such as
+    # the sides split from one balance amount, are 0 rather than blank).
+    raw_blank = np.ones(len(at), dtype=bool)
+    for col in set(_MONEY + tuple(one_amount)) & set(ledger.columns) & set(frame.columns):
+        raw_blank &= frame[col].isna().to_numpy()[at]
     if one_amount:
         # One amount per balance: on the side its 借/贷 cell names ("贷", "贷方", "Cr"), else — no
         # side column, or a blank side — in the normal direction of the account (negative: the
@@ -203,27 +210,29 @@ def _sheet(ledger, chart: Chart) -> _Sheet | None:
             net = pd.Series(amount * sign, index=acc.index, dtype="Int64")
             acc[f"{measure}_debit"] = net.clip(lower=0)
             acc[f"{measure}_credit"] = (-net).clip(lower=0)
-    acc["heading"] = raw_blank.to_numpy()
+    acc["heading"] = raw_blank
     acc = acc.reset_index(drop=True)
 
-    # Parent: the longest key of another (non-heading) row that is a proper prefix of this row's key.
+    # Parent: the longest key of another (non-heading) row that is a proper prefix of this row's key,
+    # worked out once per distinct key.
     keys = set(acc.loc[~acc["heading"], "key"])
-    parent = pd.Series(pd.NA, index=acc.index, dtype="string")
-    longest = int(acc["key"].str.len().max()) if len(acc) else 0
-    for length in range(3, longest):
-        prefix = acc["key"].str[:length]
-        hit = prefix.isin(keys) & (acc["key"].str.len() > length)
-        parent = parent.mask(hit, prefix)
-    acc["parent"] = parent
-    acc["top"] = parent.isna() & ~acc["heading"]
 
-    label = pd.Series("", index=frame.index)
-    for col in ("account_code", "account_name"):
-        if col in frame:
-            label = label + frame[col].fillna("").astype(str)
-    label = label.str.replace(r"\s+", "", regex=True)
-    grand = (frame["row_type"] == "total") & label.str.contains(_GRAND_TOTAL_RE) & ~label.str.contains("小计")
-    totals = frame[grand]
+    def parent_of(key: str) -> str | None:
+        return next((key[:n] for n in range(len(key) - 1, 2, -1) if key[:n] in keys), None)
+
+    key_codes, distinct = pd.factorize(acc["key"])
+    parent = pd.array([parent_of(k) for k in distinct], dtype="string").take(key_codes, allow_fill=True)
+    acc["parent"] = parent
+    acc["top"] = parent.isna() & ~acc["heading"].to_numpy()
+
+    # The 合计 / 总计 rows (not 小计): only the rows typed "total" need their label read.
+    labelled = [c for c in ("account_code", "account_name") if c in frame]
+    grand = []
+    for i in np.flatnonzero((frame["row_type"] == "total").to_numpy()).tolist():
+        label = _BLANKS_RE.sub("", "".join(_text(frame[c].iat[i]) for c in labelled))
+        if _GRAND_TOTAL_RE.search(label) and "小计" not in label:
+            grand.append(i)
+    totals = frame.iloc[grand]
     return _Sheet(acc, totals, tuple(present), frozenset(single), frozenset(one_amount), columns)
 
 
@@ -231,6 +240,14 @@ def _chart(ledger, ctx) -> tuple[Chart, int | None]:
     extra, _ = parse_accounts(_local_accounts(ctx))
     year = _book_year(ledger)
     return chart_for_year(year, extra), year
+
+
+def _trial_sheet(ledger, ctx) -> tuple[_Sheet | None, Chart]:
+    """`_sheet` of the ledger with the chart `_chart` gives: made once per ledger for each set of
+    local accounts (LG09 and LG12 both read it, and only read it)."""
+    chart, _ = _chart(ledger, ctx)
+    key = f"tb_sheet:{chart.name}:{_local_accounts(ctx)!r}"  # the year is the ledger's own
+    return ledger.derived(key, lambda ledger: _sheet(ledger, chart)), chart
 
 
 def _local_accounts(ctx) -> tuple[str, ...]:
@@ -266,35 +283,47 @@ class VoucherUnbalanced(Rule):
         lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
         if lines.empty:
             return
-        voucher = lines["voucher"].astype(str)
-        month = (lines["date"].dt.strftime("%Y-%m") if "date" in lines
-                 else pd.Series(pd.NA, index=lines.index, dtype=object))
+        # On numpy arrays: a village's voucher list has a few thousand lines, and the pandas version
+        # spent its time in the fixed cost of two grouped fills, a groupby numbering and an agg.
+        voucher = lines["voucher"].astype(str).to_numpy(dtype=object)
+        n = len(voucher)
         # A voucher is one number in one month (numbers restart each month). Its lines are adjacent;
         # a line whose date could not be read takes its neighbours' month, and a line of the same
         # number added further down the month still belongs to it (a number reused for another
         # posting is LG05's finding, and two balanced postings sum to a balanced one).
-        run = (voucher != voucher.shift()).cumsum()
-        month = month.groupby(run).ffill().groupby(run).bfill().fillna("")
-        group = pd.DataFrame({"month": month, "voucher": voucher}).groupby(
-            ["month", "voucher"], sort=False).ngroup()
-        bad = lines["_row"].isin(_unreadable_rows(ledger, ("debit", "credit", "amount")))
-        data = pd.DataFrame({
-            "_row": lines["_row"], "voucher": voucher, "date": lines["date"] if "date" in lines else pd.NaT,
-            "debit": lines["debit"].astype("Int64").fillna(0) if "debit" in lines else 0,
-            "credit": lines["credit"].astype("Int64").fillna(0) if "credit" in lines else 0,
-            "bad": bad, "group": group})
-        sums = data.groupby("group").agg(debit=("debit", "sum"), credit=("credit", "sum"),
-                                         bad=("bad", "any"), first=("_row", "first"))
+        starts = np.r_[True, voucher[1:] != voucher[:-1]]
+        run_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+        run_end = np.minimum.accumulate(np.where(np.r_[starts[1:], True], np.arange(n), n)[::-1])[::-1]
+        no_month = np.iinfo(np.int64).min  # a run without any date
+        if "date" in lines:
+            date = lines["date"].to_numpy()
+            dated = ~np.isnat(date)
+            month = date.astype("datetime64[M]").astype(np.int64)
+        else:
+            dated, month = np.zeros(n, dtype=bool), np.full(n, no_month)
+        before = np.maximum.accumulate(np.where(dated, np.arange(n), -1))  # the run's last dated line so far
+        after = np.minimum.accumulate(np.where(dated, np.arange(n), n)[::-1])[::-1]  # or its next one
+        month = np.where(before >= run_start, month[np.maximum(before, 0)],
+                         np.where(after <= run_end, month[np.minimum(after, n - 1)], no_month))
+        group = pd.factorize(row_codes(month, voucher))[0]  # numbered in order of appearance
+        count = int(group.max()) + 1
+        bad = lines["_row"].isin(_unreadable_rows(ledger, ("debit", "credit", "amount"))).to_numpy()
+        sums = {}
+        for side in ("debit", "credit"):
+            sums[side] = np.zeros(count, dtype=np.int64)
+            if side in lines:
+                np.add.at(sums[side], group, lines[side].astype("Int64").to_numpy(dtype=np.int64, na_value=0))
         tol = ctx.params["tolerance"]
-        wrong = sums[((sums["debit"] - sums["credit"]).abs() > tol) & ~sums["bad"]]
-        for number, sums_row in wrong.iterrows():
-            entries = data[data["group"] == number]
-            yield self._finding(ledger, ctx, entries, int(sums_row["debit"]), int(sums_row["credit"]))
+        wrong = (np.abs(sums["debit"] - sums["credit"]) > tol) & (np.bincount(group, weights=bad, minlength=count) == 0)
+        for number in np.flatnonzero(wrong):
+            entries = np.flatnonzero(group == number)
+            rows = lines["_row"].to_numpy()[entries].tolist()
+            when = lines["date"].iat[entries[0]] if "date" in lines else pd.NaT
+            yield self._finding(ledger, ctx, rows, voucher[entries[0]], when,
+                                int(sums["debit"][number]), int(sums["credit"][number]))
 
-    def _finding(self, ledger, ctx, entries: pd.DataFrame, debit: int, credit: int):
-        rows = [int(r) for r in entries["_row"]]
-        voucher = entries["voucher"].iat[0]
-        date = entries["date"].iat[0]
+    def _finding(self, ledger, ctx, rows: list[int], voucher: str, date, debit: int, credit: int):
+        """`rows`: the voucher's lines; `voucher`, `date`: its first line's."""
         difference = debit - credit
         when = f"（{_iso(date)}）" if _iso(date) else ""
         lines = "只有一行分录" if len(rows) == 1 else f"共 {len(rows)} 行分录"
@@ -336,8 +365,7 @@ class TrialBalance(Rule):
     )
 
     def check(self, ledger, ctx):
-        chart, _ = _chart(ledger, ctx)
-        sheet = _sheet(ledger, chart)
+        sheet, chart = _trial_sheet(ledger, ctx)
         if sheet is None or sheet.accounts.empty:
             return
         tol = ctx.params["tolerance"]
@@ -586,25 +614,40 @@ class AccountUnknown(Rule):
         names = frame["account_name"] if "account_name" in frame else pd.Series(None, index=frame.index)
         data = pd.DataFrame({"_row": frame["_row"], "code": codes["code"], "key": codes["key"],
                              "first": codes["first"], "name": names.where(names.notna(), None)})[lines]
-        plain = {n: evidence_plain(n) for n in data["name"].dropna().unique()}
-        data["plain"] = data["name"].map(plain).astype(object).fillna("")
+        name = Distinct(data["name"])  # each distinct name looked at once
+        data["plain"] = pd.Series(name.map(lambda value: "" if cell_text(value) is None else evidence_plain(value)),
+                                  index=data.index, dtype=object)
         # A name speaks for the first-level account only on a first-level row or as a path
         # ("管理费用/办公费"); a sub-account row's own name ("农商行", "工资") says nothing about it.
-        data["judged"] = (data["key"] == data["first"]) | data["name"].fillna("").str.contains(_PATH_RE)
+        data["judged"] = (data["key"] == data["first"]) | name.test(
+            lambda value: isinstance(value, str) and _PATH_RE.search(value))
 
         year = _book_year(ledger)
         chart = self._chart(year, data, extra)
         other = chart_named("2023" if chart.name == "2004" else "2004", extra)
-        pairs = data.loc[data["judged"], ["first", "plain"]].drop_duplicates()
-        pairs["conflict"] = [_means(p, other.account(f)) and not _means(p, chart.account(f))
-                             for f, p in zip(pairs["first"], pairs["plain"])]
-        conflicting = data.merge(pairs[pairs["conflict"]], on=["first", "plain"])
-        conflicting = conflicting[conflicting["judged"]]
-        conflicts = dict(tuple(conflicting.groupby("first", sort=False)))
-        for first, group in data.groupby("first", sort=False):
+        # The (account, name) pairs of the judged rows, in order of appearance; a conflict is a name
+        # that means the account in the other chart and not in this one.
+        judged = data["judged"].to_numpy(dtype=bool)
+        named = dict.fromkeys(zip(data["first"].to_numpy(dtype=object)[judged],
+                                  data["plain"].to_numpy(dtype=object)[judged]))
+        conflicts = {}
+        # Only a conflict needs the merge. With no judged row at all the merge raises KeyError, as
+        # it always has (LG11 then reports itself as crashed); kept so, since a fix changes findings.
+        if not named or any(_means(p, other.account(f)) and not _means(p, chart.account(f)) for f, p in named):
+            pairs = data.loc[data["judged"], ["first", "plain"]].drop_duplicates()
+            pairs["conflict"] = [_means(p, other.account(f)) and not _means(p, chart.account(f))
+                                 for f, p in zip(pairs["first"], pairs["plain"])]
+            conflicting = data.merge(pairs[pairs["conflict"]], on=["first", "plain"])
+            conflicting = conflicting[conflicting["judged"]]
+            conflicts = dict(tuple(conflicting.groupby("first", sort=False)))
+        # Most first-level accounts are known and used as the chart means them: only the others'
+        # rows are gathered (in order of first appearance, as a groupby without sorting has them).
+        first_level = data["first"].to_numpy(dtype=object)
+        for first in pd.unique(first_level):
             account = chart.account(first)
             elsewhere = other.account(first)
             if account is None:
+                group = data[first_level == first]
                 yield self._unknown(ledger, ctx, chart, other, year, first, group, elsewhere)
                 continue
             conflict = conflicts.get(first)
@@ -774,7 +817,7 @@ class PLNotClosed(Rule):
             return
         if month is not None and month != 12:
             return
-        sheet = _sheet(ledger, chart)
+        sheet, _ = _trial_sheet(ledger, ctx)
         if sheet is None or "closing" not in sheet.present:
             return
         acc = sheet.accounts

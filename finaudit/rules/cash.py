@@ -27,7 +27,7 @@ from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.ledger import text_column as _text
-from finaudit.rules.base import Distinct, Param, Rule, RuleContext, per_distinct
+from finaudit.rules.base import Distinct, Param, Rule, RuleContext, text_distinct
 from finaudit.rules.base import iso_date as _iso
 
 TXN = "txn"
@@ -40,6 +40,9 @@ WITHDRAW_WORDS = ("提现", "取现", "提取现金", "从银行提取", "银行
 # Counter accounts that make a cash row a transfer with the bank, or a bank row one with cash.
 _BANK_ACCOUNT_RE = re.compile(r"^\s*102|银行存款|银行|信用社|农商行")
 _CASH_ACCOUNT_RE = re.compile(r"^\s*101|现金")
+# Either: a counter account that makes a payment a transfer, not a payment (CA04).
+_TRANSFER_ACCOUNT_RE = re.compile(f"{_BANK_ACCOUNT_RE.pattern}|{_CASH_ACCOUNT_RE.pattern}")
+_SPACES = re.compile(r"\s+")
 
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -94,27 +97,55 @@ def _make_book(ledger, column: str) -> pd.DataFrame:
     if column in ("cash_balance", "bank_balance") and ledger.kind == "cash_bank_journal":
         book["running"] = printed
         return book
-    segment = printed.notna().cumsum()
-    carried = book["move"].where(printed.isna(), 0).groupby(segment).cumsum()
-    lost = (book["unknown"] & printed.isna()).groupby(segment).cummax().astype(bool)
-    book["running"] = (printed.ffill() + carried).mask(lost)
+    # From the last printed balance at or above each row (a segment): the movements of the blank
+    # rows since, and whether one of them could not be read — cumulative sums on numpy arrays
+    # read back at the segment's start, instead of two grouped cumulative operations.
+    known = printed.notna().to_numpy()
+    last = np.maximum.accumulate(np.where(known, np.arange(len(book)), -1))
+    start = np.maximum(last, 0)
+    moved = np.cumsum(np.where(known, 0, book["move"].to_numpy(dtype=np.int64)))
+    unread = np.cumsum(book["unknown"].to_numpy() & ~known)
+    carried = moved - np.where(last >= 0, moved[start], 0)
+    lost = unread - np.where(last >= 0, unread[start], 0) > 0
+    value = printed.to_numpy(dtype=np.int64, na_value=0)[start] + carried
+    book["running"] = pd.arrays.IntegerArray(value, (last < 0) | lost)
     return book
 
 
-def _day_ends(book: pd.DataFrame) -> pd.DataFrame:
+def _day_ends(ledger, column: str) -> pd.DataFrame:
     """One row per dated day with transactions, in date order: `end` (the balance after the day's
-    last transaction whose balance is known), `row`/`voucher` of the day's last entry."""
-    txn = book[(book["row_type"] == TXN) & book["day"].notna()]
-    last = txn.drop_duplicates("day", keep="last").set_index("day")
-    days = pd.DataFrame({"end": txn.groupby("day")["running"].last(), "row": last["_row"],
-                         "voucher": last["voucher"] if "voucher" in last else None})
-    return days[days["end"].notna()].sort_index()
+    last transaction whose balance is known), `row`/`voucher` of the day's last entry. Made once
+    per ledger and column (CA01 and CA02 both read it): callers must not modify it."""
+    return ledger.derived(f"day_ends:{column}", lambda ledger: _make_day_ends(_book(ledger, column)))
+
+
+def _make_day_ends(book: pd.DataFrame) -> pd.DataFrame:
+    # Positions of the dated transactions, stably sorted by day: each day's entries stay in book
+    # order, so a day's last entry (and its last known balance) ends the day's run.
+    at = np.flatnonzero((book["row_type"] == TXN).to_numpy() & book["day"].notna().to_numpy())
+    at = at[np.argsort(book["day"].to_numpy()[at], kind="stable")]
+    day = book["day"].to_numpy()[at]
+    running = book["running"].array[at]
+    known = ~running.isna()
+
+    def last_of_day(days: np.ndarray) -> np.ndarray:
+        return np.r_[days[1:] != days[:-1], True] if len(days) else np.zeros(0, dtype=bool)
+
+    ended = last_of_day(day[known])  # each day's last known balance
+    end_day = day[known][ended]
+    entries = at[last_of_day(day)]   # each day's last entry, for the days with a known balance
+    entries = entries[np.isin(day[last_of_day(day)], end_day)]
+    return pd.DataFrame({"end": running[known][ended], "row": book["_row"].to_numpy()[entries],
+                         "voucher": book["voucher"].array[entries] if "voucher" in book else None},
+                        index=pd.DatetimeIndex(end_day, name="day"))
 
 
 def _episodes(days: pd.DataFrame, flag: pd.Series) -> Iterator[pd.DataFrame]:
     """Runs of successive book days where `flag` holds. Days without entries do not break a run:
     the balance stands still between entries."""
     flag = flag.fillna(False).astype(bool)
+    if not flag.any():
+        return
     run = (flag != flag.shift(fill_value=False)).cumsum()
     for _, part in days[flag].groupby(run[flag], sort=True):
         yield part
@@ -142,17 +173,28 @@ def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.P
 
 def _transfer_masks(frame: pd.DataFrame, account_re: re.Pattern, *word_lists: tuple[str, ...]) -> list[pd.Series]:
     """_transfer_mask for several word lists at once, each column factorized once."""
-    summary = Distinct(_text(frame, "summary"))
-    by_account = Distinct(_text(frame, "counter_account")).test(lambda text: bool(account_re.search(text)))
+    return _masks(Distinct(_text(frame, "summary")), Distinct(_text(frame, "counter_account")), frame.index,
+                  account_re, word_lists)
+
+
+def _ledger_transfer_masks(ledger, account_re: re.Pattern, *word_lists: tuple[str, ...]) -> list[pd.Series]:
+    """_transfer_masks of the ledger's whole frame, from its shared distinct text columns."""
+    return _masks(text_distinct(ledger, "summary"), text_distinct(ledger, "counter_account"), ledger.frame.index,
+                  account_re, word_lists)
+
+
+def _masks(summary: Distinct, account: Distinct, index: pd.Index, account_re: re.Pattern,
+           word_lists) -> list[pd.Series]:
+    by_account = account.test(lambda text: bool(account_re.search(text)))
     masks = []
     for words in word_lists:
         if not words:
-            masks.append(pd.Series(by_account, index=frame.index))
+            masks.append(pd.Series(by_account, index=index))
             continue
         pattern = re.compile("|".join(map(re.escape, words)))
         # "库存现金" holds "存现" but names the account, not a deposit.
         by_words = summary.test(lambda text: bool(pattern.search(text.replace("库存现金", ""))))
-        masks.append(pd.Series(by_words | by_account, index=frame.index))
+        masks.append(pd.Series(by_words | by_account, index=index))
     return masks
 
 
@@ -184,7 +226,7 @@ class CashOverLimit(Rule):
         if column is None or "date" not in ledger.frame:
             return
         limit = ctx.params["limit"]
-        days = _day_ends(_book(ledger, column))
+        days = _day_ends(ledger, column)
         for part in _episodes(days, days["end"] > limit):
             first, last = part.index[0], part.index[-1]
             peak_day = part["end"].astype("int64").idxmax()
@@ -235,7 +277,7 @@ class NegativeBalance(Rule):
         if "date" not in ledger.frame:
             return
         for column, label in _balance_sides(ledger):
-            days = _day_ends(_book(ledger, column))
+            days = _day_ends(ledger, column)
             for part in _episodes(days, days["end"] < 0):
                 first, last = part.index[0], part.index[-1]
                 low_day = part["end"].astype("int64").idxmin()
@@ -280,9 +322,11 @@ class LargeCashPayment(Rule):
         frame = ledger.frame
         limit = ctx.params["max_amount"]
         credit = _money(frame, "credit")
-        deposit = _transfer_mask(frame, tuple(ctx.params["exclude_keywords"]), _BANK_ACCOUNT_RE)
+        (deposit,) = _ledger_transfer_masks(ledger, _BANK_ACCOUNT_RE, tuple(ctx.params["exclude_keywords"]))
         hits = frame[_cash_side(ledger) & (credit > 0).fillna(False) & (credit >= limit).fillna(False)
                      & ~deposit]
+        if hits.empty:
+            return
         described = _with_party(hits)
         for index, row in hits.iterrows():
             amount = int(row["credit"])
@@ -360,32 +404,33 @@ class SplitPayment(Rule):
         payments, lines = _payments(ledger, tuple(ctx.params["exclude_keywords"]))
         if payments.empty:
             return
-        used: set[int] = set()
+        all_amounts = payments["amount"].to_numpy(dtype=np.int64)
+        all_keys = payments["key"].to_numpy()
+        all_days = payments["day"].to_numpy(dtype="datetime64[D]")
+        used = np.zeros(len(payments), dtype=bool)  # payments already in a reported cluster
         for name, label, purpose_word in self._TIERS:
             threshold = ctx.params[name]
             if threshold <= 0:
                 continue
             floor = math.ceil(threshold * ratio)
-            eligible = (payments["amount"] < threshold) & (payments["amount"] >= floor) \
-                & ~payments["row"].isin(used)
+            eligible = (all_amounts < threshold) & (all_amounts >= floor) & ~used
             if name == "cash_threshold":
-                eligible &= payments["cash"]
-            candidates = payments[eligible]
-            if len(candidates) < 2:
+                eligible &= payments["cash"].to_numpy(dtype=bool)
+            positions = np.flatnonzero(eligible)
+            if len(positions) < 2:
                 continue
             # Payments are sorted by payee: each payee's payments are one run of rows.
-            key = candidates["key"].to_numpy()
-            days = candidates["day"].to_numpy(dtype="datetime64[D]")
-            amounts = candidates["amount"].to_numpy(dtype=np.int64)
+            key, days, amounts = all_keys[positions], all_days[positions], all_amounts[positions]
             starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
             ends = np.r_[starts[1:], len(key)]
             for start, end, total in zip(starts, ends, np.add.reduceat(amounts, starts)):
                 if end - start < 2 or total < threshold:
                     continue
                 for first, last in _clusters(days[start:end], amounts[start:end], window, threshold):
-                    cluster = candidates.iloc[start + first:start + last]
-                    used.update(int(r) for r in cluster["row"])
-                    yield self._finding(ledger, ctx, cluster, lines, threshold, label, purpose_word, window)
+                    members = positions[start + first:start + last]
+                    used[members] = True
+                    yield self._finding(ledger, ctx, payments.iloc[members], lines, threshold, label,
+                                        purpose_word, window)
 
     @staticmethod
     def _finding(ledger, ctx, cluster: pd.DataFrame, lines: dict[int, list[int]], threshold: int,
@@ -419,44 +464,64 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> tuple[pd.DataFrame, di
     """One row per payment (and the rows of each payment of several lines, by its `payment` number):
     dated transaction credits that are not cash/bank transfers, grouped by
     payee (or purpose); the lines of one voucher to one payee on one day are one payment, since
-    they were approved together (a payroll voucher of many lines is not a split)."""
+    they were approved together (a payroll voucher of many lines is not a split).
+
+    Made on numpy arrays of the paid lines: on a village's few hundred lines the pandas version's
+    time was the fixed cost of its thirty-odd column operations."""
     frame = ledger.frame
-    credit = _money(frame, "credit")
-    transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
-        | Distinct(_text(frame, "counter_account")).test(lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
-    paid = (frame["row_type"] == TXN) & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
-    lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})
-    if lines.empty:
-        return lines, {}
-    lines["amount"] = credit[paid].astype("int64")
-    lines["day"] = frame.loc[paid, "date"].dt.normalize()
-    lines["cash"] = _cash_side(ledger)[paid]
-    lines["summary"] = _text(frame, "summary")[paid]
-    lines["party"] = per_distinct(lambda parties: parties.str.replace(r"\s+", "", regex=True))(
-        _text(frame, "counterparty")[paid])
-    lines["voucher"] = frame.loc[paid, "voucher"] if "voucher" in frame else None
-    purpose = per_distinct(lambda summaries: summaries.map(normalise_purpose))(lines["summary"])
-    lines["key"] = ("收款人:" + lines["party"]).where(
-        lines["party"] != "", ("用途:" + purpose).where(purpose != ""))
-    lines = lines[lines["key"].notna()]
-    voucher = lines["voucher"].where(lines["voucher"].notna(), "#" + lines["row"].astype(str))
-    lines = lines.assign(_voucher=voucher)
-    # One payment per (payee, day, voucher): its first line's row, summary, party and voucher (groups
-    # numbered in order of appearance), the lines' total, and cash when every line is cash.
-    group_id = lines.groupby(["key", "day", "_voucher"], sort=False).ngroup().to_numpy()
+    credit = _money(frame, "credit").to_numpy(dtype=np.int64, na_value=0)
+    (transfer,) = _ledger_transfer_masks(ledger, _TRANSFER_ACCOUNT_RE, transfer_words)
+    transfer = transfer.to_numpy()
+    paid = np.flatnonzero((frame["row_type"] == TXN).to_numpy() & (credit > 0)
+                          & frame["date"].notna().to_numpy() & ~transfer)
+    if not len(paid):
+        return pd.DataFrame({"row": frame["_row"].iloc[paid]}), {}
+    summary = text_distinct(ledger, "summary")
+    party = text_distinct(ledger, "counterparty").map(lambda name: _SPACES.sub("", name))[paid]
+    purpose = summary.map(normalise_purpose)[paid]
+    has_party, has_purpose = party != "", purpose != ""
+    lines = paid[has_party | has_purpose]
+    key = np.where(has_party, "收款人:" + party, "用途:" + purpose)[has_party | has_purpose]
+    party = party[has_party | has_purpose]
+    row = frame["_row"].to_numpy(dtype=np.int64)[lines]
+    day = frame["date"].to_numpy()[lines]
+    day = day.astype("datetime64[D]").astype(day.dtype)  # the date at midnight
+    if "voucher" in frame:
+        voucher = frame["voucher"].array[lines]
+        named = np.asarray(voucher, dtype=object)
+        by_voucher = np.where(pd.isna(named), np.char.add("#", row.astype(str)).astype(object), named)
+    else:
+        voucher = np.full(len(lines), None, dtype=object)
+        by_voucher = np.char.add("#", row.astype(str))
+    # One payment per (payee, day, voucher), numbered in order of appearance: its first line's row,
+    # summary, party and voucher, the lines' total, and cash when every line is cash.
+    combined = np.zeros(len(lines), dtype=np.int64)
+    for part in (key, day, by_voucher):
+        combined = combined * len(lines) + pd.factorize(part)[0]
+    group_id = pd.factorize(combined)[0]
     n_groups = int(group_id.max()) + 1
-    payments = lines[~pd.Series(group_id).duplicated().to_numpy()].reset_index(drop=True)
+    first = np.unique(group_id, return_index=True)[1]  # by payment number
     amount = np.zeros(n_groups, dtype=np.int64)
-    np.add.at(amount, group_id, lines["amount"].to_numpy(dtype=np.int64))
-    payments["amount"] = amount
-    payments["cash"] = np.bincount(group_id, weights=~lines["cash"].to_numpy(dtype=bool), minlength=n_groups) == 0
-    # Row lists only where a payment has several lines (a list per payment is slow to build).
-    payments["payment"] = np.arange(n_groups)
-    count = np.bincount(group_id, minlength=n_groups)
-    several = np.isin(group_id, np.flatnonzero(count > 1))
-    rows_of = {int(gid): rows.tolist() for gid, rows in lines["row"][several].groupby(group_id[several])}
-    payments["voucher"] = payments["voucher"].where(payments["voucher"].notna(), None)
-    return payments.sort_values(["key", "day", "row"], kind="stable").reset_index(drop=True), rows_of
+    np.add.at(amount, group_id, credit[lines])
+    not_cash = ~_cash_side(ledger).to_numpy(dtype=bool)[lines]
+    # Row lists only where a payment has several lines.
+    several = np.isin(group_id, np.flatnonzero(np.bincount(group_id, minlength=n_groups) > 1))
+    rows_of: dict[int, list[int]] = {}
+    for payment, line_row in zip(group_id[several].tolist(), row[several].tolist()):
+        rows_of.setdefault(payment, []).append(line_row)
+    # Sorted by payee, day and row (the key strings in Python's order, as pandas sorts them).
+    order = np.lexsort((row[first], day[first], pd.factorize(key[first], sort=True)[0]))
+    chosen = first[order]
+    def text(values: np.ndarray) -> pd.Series:
+        return pd.Series(values, dtype=object)  # as the pandas version had them, not str dtype
+
+    payments = pd.DataFrame({
+        "row": row[chosen], "amount": amount[order], "day": day[chosen],
+        "cash": (np.bincount(group_id, weights=not_cash, minlength=n_groups) == 0)[order],
+        "summary": text(np.asarray(summary.values, dtype=object)[summary.codes[lines[chosen]]]),
+        "party": text(party[chosen]), "voucher": voucher[chosen], "key": text(key[chosen]),
+        "payment": order})
+    return payments, rows_of
 
 
 def _clusters(days: np.ndarray, amounts: np.ndarray, window: int, threshold: int) -> Iterator[tuple[int, int]]:
@@ -501,43 +566,50 @@ class CashSitting(Rule):
         if column is None or "date" not in ledger.frame:
             return
         book = _book(ledger, column)
-        before = book["running"].shift()
-        # First row of the book with no opening row above it: its printed balance less its movement.
-        book = book.assign(before=before.fillna(book["running"] - book["move"]))
-        txn = book[(book["row_type"] == TXN) & book["day"].notna()].copy()
-        if txn.empty:
+        # Positions of the dated transactions, stably sorted by day (each day's entries in book
+        # order): days are runs of it, summed with reduceat — numpy on the few hundred rows of a
+        # village's cash book instead of a groupby, two drop_duplicates and a dozen where.
+        at = np.flatnonzero((book["row_type"] == TXN).to_numpy() & book["day"].notna().to_numpy())
+        if not len(at):
             return
-        withdraw, deposit = _transfer_masks(txn, _BANK_ACCOUNT_RE, tuple(ctx.params["withdraw_keywords"]),
-                                            tuple(ctx.params["deposit_keywords"]))
-        debit = txn["debit"].where(txn["debit"] > 0, 0).fillna(0)
-        credit = txn["credit"].where(txn["credit"] > 0, 0).fillna(0)
-        txn["withdrawn"] = debit.where(withdraw, 0)
-        txn["received"] = debit.where(~withdraw, 0)
-        txn["paid"] = credit.where(~deposit, 0)
-        grouped = txn.groupby("day", sort=True)
-        days = grouped[["withdrawn", "received", "paid"]].sum()
-        days["unknown"] = grouped["unknown"].any()
-        first = txn.drop_duplicates("day", keep="first").set_index("day")
-        last = txn.drop_duplicates("day", keep="last").set_index("day")
-        days["opening"] = first["before"]
-        days["row"], days["voucher"] = last["_row"], last["voucher"] if "voucher" in last else None
-        available = days["opening"].clip(lower=0) + days["withdrawn"]
-        short = days["paid"] - available
-        hit = days["opening"].notna() & ~days["unknown"] & (days["received"] > 0) & (short > 0).fillna(False)
-        flagged = days[hit.fillna(False)]
-        columns = [flagged[name].tolist() for name in ("opening", "withdrawn", "received", "paid", "row", "voucher")]
-        for day, excess, opening, withdrawn, received, paid, row, voucher in zip(
-                flagged.index, short[hit.fillna(False)].tolist(), *columns):
-            sat = int(min(int(excess), int(received)))
-            opening, withdrawn, received, paid = int(opening), int(withdrawn), int(received), int(paid)
-            message = (f"{_iso(day)} 现金支出 {fen_to_display(paid)} 元，超过日初库存 {fen_to_display(opening)} 元"
-                       f"与当日提现 {fen_to_display(withdrawn)} 元之和，其中 {fen_to_display(sat)} 元只能来自当日收入"
-                       f"（{fen_to_display(received)} 元），属坐支；请核实收入是否先存入银行再按规定提现支用")
+        at = at[np.argsort(book["day"].to_numpy()[at], kind="stable")]
+        day = book["day"].to_numpy()[at]
+        first = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
+        last = np.r_[first[1:], len(at)] - 1
+        withdraw, deposit = (mask.to_numpy()[at] for mask in _transfer_masks(
+            book, _BANK_ACCOUNT_RE, tuple(ctx.params["withdraw_keywords"]), tuple(ctx.params["deposit_keywords"])))
+        debit = np.maximum(book["debit"].to_numpy(dtype=np.int64, na_value=0)[at], 0)
+        credit = np.maximum(book["credit"].to_numpy(dtype=np.int64, na_value=0)[at], 0)
+        withdrawn = np.add.reduceat(np.where(withdraw, debit, 0), first)
+        received = np.add.reduceat(np.where(withdraw, 0, debit), first)
+        paid = np.add.reduceat(np.where(deposit, 0, credit), first)
+        unknown = np.add.reduceat(book["unknown"].to_numpy(dtype=np.int64)[at], first) > 0
+        # The day's opening: the running balance before its first entry — the row above's, or for
+        # the book's first row its printed balance less its movement.
+        running = book["running"].to_numpy(dtype=np.int64, na_value=0)
+        known = book["running"].notna().to_numpy()
+        opens = at[first]
+        above = np.maximum(opens - 1, 0)
+        from_above = (opens > 0) & known[above]
+        opening = np.where(from_above, running[above], running[opens] - book["move"].to_numpy(dtype=np.int64)[opens])
+        has_opening = from_above | known[opens]
+        short = paid - (np.maximum(opening, 0) + withdrawn)
+        hit = has_opening & ~unknown & (received > 0) & (short > 0)
+        rows = book["_row"].to_numpy()[at[last]]
+        vouchers = book["voucher"].array[at[last]] if "voucher" in book else [None] * len(first)
+        for k in np.flatnonzero(hit).tolist():
+            sat = min(int(short[k]), int(received[k]))
+            opening_k, withdrawn_k, received_k, paid_k = (int(a[k]) for a in (opening, withdrawn, received, paid))
+            day_k = pd.Timestamp(day[first[k]])
+            message = (f"{_iso(day_k)} 现金支出 {fen_to_display(paid_k)} 元，超过日初库存 "
+                       f"{fen_to_display(opening_k)} 元与当日提现 {fen_to_display(withdrawn_k)} 元之和，其中 "
+                       f"{fen_to_display(sat)} 元只能来自当日收入（{fen_to_display(received_k)} 元），属坐支；"
+                       "请核实收入是否先存入银行再按规定提现支用")
             yield ctx.finding(
-                ledger, message, row=int(row), column="credit", voucher=voucher, date=day,
+                ledger, message, row=int(rows[k]), column="credit", voucher=vouchers[k], date=day_k,
                 amount=sat,
-                evidence={"opening": fen_to_str(opening), "withdrawals": fen_to_str(withdrawn),
-                          "receipts": fen_to_str(received), "payments": fen_to_str(paid),
+                evidence={"opening": fen_to_str(opening_k), "withdrawals": fen_to_str(withdrawn_k),
+                          "receipts": fen_to_str(received_k), "payments": fen_to_str(paid_k),
                           "sitting": fen_to_str(sat)})
 
 

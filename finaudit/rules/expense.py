@@ -32,7 +32,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Distinct, Param, Rule, per_distinct, quoted
+from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted, row_codes, rows_where, text_distinct
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label
@@ -53,6 +53,8 @@ _OWN_TRANSFER = re.compile(
     r"提现|取现|提取现金|提取备用金|存现|现金存入|现金送存|送存银行|缴存银行|解缴银行|"
     r"存入(?:银行|信用社|农商|农信|邮储|基本户|账户)|转存|内部转账|账户间划转")
 _BLANKS = re.compile(r"\s+")
+_NON_DIGITS = re.compile(r"\D")
+_SPENT = re.compile("支出|费用")
 _REVERSAL = re.compile(r"冲销|冲回|冲正|红冲|冲红|冲账|更正|作废")
 _NOT_FILLED = re.compile(r"^(?:[-—/／0]*|(?:无|未|没有|否|待).*)$")
 
@@ -88,45 +90,73 @@ def _spending(ledger) -> Spending:
         if "debit" not in frame or "account_code" not in frame:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = ledger.transactions
-        reverses = Distinct(text(txn, "summary")).test(_REVERSAL.search)
-        expense = _expense_lines(txn, ledger.year)
-        debit = txn["debit"]
-        credit = txn["credit"] if "credit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = expense & debit.gt(0).fillna(False) & ~reverses
-        reversal = expense & (debit.lt(0).fillna(False)
-                              | (credit.gt(0).fillna(False) & reverses))
-        reversed_amount = debit.abs().where(debit.lt(0).fillna(False), credit)
+        at = _positions(ledger)
+        reverses = text_distinct(ledger, "summary").test(_REVERSAL.search)[at]
+        expense = _expense_lines(txn, ledger.year).to_numpy()
+        debit, credit = _signs(txn, "debit"), _signs(txn, "credit")
+        paid = expense & debit.positive & ~reverses
+        reversal = expense & (debit.negative | (credit.positive & reverses))
     else:
         column = "credit"
         if "credit" not in frame:
             return Spending(frame.iloc[0:0].assign(_amount=pd.Series(dtype="int64")), column)
         txn = ledger.transactions
-        # each text column factorized once for all its patterns
-        summary = Distinct(text(txn, "summary"))
-        names_transfer, reverses = summary.test(_OWN_TRANSFER.search), summary.test(_REVERSAL.search)
-        own_account = Distinct(text(txn, "counter_account")).test(_OWN_ACCOUNT.search)
+        at = _positions(ledger)
+        # each text column factorized once per ledger (shared with the cash rules) for all its patterns
+        summary = text_distinct(ledger, "summary")
+        names_transfer, reverses = summary.test(_OWN_TRANSFER.search)[at], summary.test(_REVERSAL.search)[at]
+        own_account = text_distinct(ledger, "counter_account").test(_OWN_ACCOUNT.search)[at]
         transfer = own_account | names_transfer
-        credit = txn["credit"]
-        debit = txn["debit"] if "debit" in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
-        paid = credit.gt(0).fillna(False) & ~transfer & ~reverses
-        reversal = ~transfer & (credit.lt(0).fillna(False)
-                                | (debit.gt(0).fillna(False) & reverses))
-        reversed_amount = credit.abs().where(credit.lt(0).fillna(False), debit)
+        debit, credit = _signs(txn, "debit"), _signs(txn, "credit")
+        paid = credit.positive & ~transfer & ~reverses
+        reversal = ~transfer & (credit.negative | (debit.positive & reverses))
     rows = txn[paid].assign(_amount=txn.loc[paid, column].astype("int64"))
+    if not reversal.any():  # the common case: nothing to cancel
+        return Spending(rows, column)
+    # A reversal's amount: a red (negative) entry's, else the other side's (a 冲销 booked the other way).
+    other = "credit" if column == "debit" else "debit"
+    red = txn[column]
+    booked_back = txn[other] if other in txn else pd.Series(pd.NA, index=txn.index, dtype="Int64")
+    reversed_amount = red.abs().where(red.lt(0).fillna(False), booked_back)
     return Spending(_drop_reversed(rows, txn[reversal], reversed_amount[reversal]), column)
+
+
+def _positions(ledger) -> np.ndarray:
+    """Where the ledger's transactions (`ledger.transactions`) stand in its frame."""
+    return np.flatnonzero((ledger.frame["row_type"] == TXN).to_numpy())
+
+
+class _Signs(NamedTuple):
+    positive: np.ndarray
+    negative: np.ndarray
+
+
+def _signs(txn: pd.DataFrame, name: str) -> _Signs:
+    """Where a money column is > 0 and < 0 (neither where blank, unreadable or missing)."""
+    if name not in txn:
+        none = np.zeros(len(txn), dtype=bool)
+        return _Signs(none, none)
+    values = txn[name].to_numpy(dtype=np.int64, na_value=0)
+    return _Signs(values > 0, values < 0)
 
 
 def _expense_lines(txn: pd.DataFrame, year: int | None) -> pd.Series:
     """Lines on an expense account: by the chart of the book's year, and never a line whose account
     name says 收入 (502/511/521 are income in the other chart). Without a year only codes that mean
     an expense in both charts count, or a flipped code whose name says 支出/费用."""
-    code = text(txn, "account_code").str.replace(r"\D", "", regex=True).str[:3]
-    name = text(txn, "account_name")
+    # Codes and names repeat on most lines: each distinct one is looked at once.
+    code, name = Distinct(text(txn, "account_code")), Distinct(text(txn, "account_name"))
+
+    def in_chart(chart: frozenset[str]) -> np.ndarray:
+        return code.test(lambda value: _NON_DIGITS.sub("", value)[:3] in chart)
+
+    income = name.test(lambda value: "收入" in value)
     if year is None:
-        return ((code.isin(_EXPENSE_2004 | _EXPENSE_2023) & ~code.isin(_FLIPPED))
-                | (code.isin(_FLIPPED) & name.str.contains("支出|费用"))) & ~name.str.contains("收入")
-    chart = _EXPENSE_2004 if year <= 2023 else _EXPENSE_2023
-    return code.isin(chart) & ~name.str.contains("收入")
+        flipped = in_chart(_FLIPPED)
+        expense = (in_chart(_EXPENSE_2004 | _EXPENSE_2023) & ~flipped) | (flipped & name.test(_SPENT.search))
+    else:
+        expense = in_chart(_EXPENSE_2004 if year <= 2023 else _EXPENSE_2023)
+    return pd.Series(expense & ~income, index=txn.index)
 
 
 def _drop_reversed(rows: pd.DataFrame, reversals: pd.DataFrame, amounts: pd.Series) -> pd.DataFrame:
@@ -154,19 +184,27 @@ def word_pattern(words: Iterable[str]) -> re.Pattern | None:
     return re.compile("|".join(map(re.escape, unique))) if unique else None
 
 
-@per_distinct
 def find_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = ()) -> pd.Series:
     """The words found in each value (a list per row), after blanking out the `exclude` phrases —
-    so 烟 is not found in 烟台 and 酒 not in 酒店, but 酒 still is in 烟台酒."""
+    so 烟 is not found in 烟台 and 酒 not in 酒店, but 酒 still is in 烟台酒. Rows with the same
+    value share one list: do not modify them."""
     pattern = word_pattern(words)
     if pattern is None or values.empty:
         return pd.Series([[] for _ in range(len(values))], index=values.index, dtype=object)
-    folded = values.fillna("").astype(str).str.casefold()
     blank = word_pattern(exclude)
-    if blank is not None:
-        folded = folded.str.replace(blank, "|", regex=True)
-    found = folded.str.findall(pattern)
-    return found.map(lambda hits: list(dict.fromkeys(hits)))
+
+    def found(value) -> list[str]:
+        folded = _as_text(value).casefold()
+        if blank is not None:
+            folded = blank.sub("|", folded)
+        return list(dict.fromkeys(pattern.findall(folded)))
+
+    return pd.Series(Distinct(values).map(found), index=values.index, dtype=object)
+
+
+def _as_text(value) -> str:
+    """A cell as text, "" for a blank one (as `fillna("").astype(str)` made it)."""
+    return cell_text(value) or ""
 
 
 def any_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = ()) -> pd.Series:
@@ -174,19 +212,19 @@ def any_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = 
     return find_words(values, words, exclude).map(bool).astype(bool)
 
 
-@per_distinct
 def purpose(summary: pd.Series) -> pd.Series:
     """What a payment was for, without periods, numbers and punctuation: "支付3月份保洁费（王五）"
     → "支付保洁费王五"."""
-    stripped = summary.fillna("").astype(str).str.replace(_PERIOD, "", regex=True)
-    return stripped.str.replace(_PURPOSE_NOISE, "", regex=True).str.casefold()
+    def stripped(value) -> str:
+        return _PURPOSE_NOISE.sub("", _PERIOD.sub("", _as_text(value))).casefold()
+    return pd.Series(Distinct(summary).map(stripped), index=summary.index, dtype=object)
 
 
-@per_distinct
 def periods(summary: pd.Series) -> pd.Series:
     """The periods a summary names ("3月", "2023年", "二季度" …), normalised and joined; "" if none."""
-    found = summary.fillna("").astype(str).str.findall(_PERIOD)
-    return found.map(lambda hits: "|".join(sorted({_period_key(h) for h in hits})))
+    def named(value) -> str:
+        return "|".join(sorted({_period_key(h) for h in _PERIOD.findall(_as_text(value))}))
+    return pd.Series(Distinct(summary).map(named), index=summary.index, dtype=object)
 
 
 def _period_key(period: str) -> str:
@@ -258,7 +296,7 @@ class ProhibitedSpending(Rule):
         by_summary = find_words(text(rows, "summary"), words, exclude)
         by_payee = find_words(text(rows, "counterparty"), words, exclude)
         hit = by_summary.map(bool).astype(bool) | by_payee.map(bool).astype(bool)
-        for index, row in rows[hit].iterrows():
+        for index, row in rows_where(rows, hit):
             in_summary = bool(by_summary[index])
             found = "、".join(shown.get(w, w) for w in (by_summary[index] or by_payee[index]))
             where = (f"摘要“{quoted(row.get('summary'))}”" if in_summary
@@ -309,7 +347,7 @@ class IouPayment(Rule):
             return
         zero = (rows["attachments"].eq(0).fillna(False).astype(bool) if "attachments" in rows
                 else pd.Series(False, index=rows.index))
-        for index, row in rows[words.map(bool).astype(bool) | zero].iterrows():
+        for index, row in rows_where(rows, words.map(bool).astype(bool) | zero):
             yield self._finding(ledger, ctx, row, words[index], bool(zero[index]), int(row["_row"]),
                                 int(row["_amount"]), [int(row["_row"])])
 
@@ -317,6 +355,8 @@ class IouPayment(Rule):
         """Voucher lists: one finding per voucher at its first line; 附件张数 is a voucher field,
         usually on the first line only."""
         txn = ledger.transactions
+        if "attachments" not in txn and not words.map(bool).any():
+            return  # nothing can be flagged: no IOU word, and no attachment count to be 0
         vouchers = txn.groupby([txn["date"], text(txn, "voucher")], dropna=False)
         first_line = vouchers["_row"].transform("min")
         attachments = (vouchers["attachments"].transform("first") if "attachments" in txn
@@ -394,7 +434,7 @@ class NeedsResolution(Rule):
                     | summary.str.contains(_RESOLUTION_NO))
         excluded = any_words(summary, ctx.params["exclude_keywords"])
         looked = "摘要与审批栏" if "approval" in rows else "摘要"
-        for _, row in rows[~approved & ~excluded].iterrows():
+        for _, row in rows_where(rows, ~approved & ~excluded):
             amount = int(row["_amount"])
             if major > 0 and amount >= major:
                 tier, limit, what = "major", major, "重大事项须经“四议两公开”并即时公开"
@@ -437,30 +477,46 @@ class DuplicatePayment(Rule):
 
     def check(self, ledger, ctx):
         rows = spending(ledger).rows
-        rows = rows[(rows["_amount"] >= ctx.params["min_amount"]) & rows["date"].notna()]
-        if len(rows) < 2:
+        amount = rows["_amount"].to_numpy(dtype=np.int64)
+        date = rows["date"].to_numpy()
+        summary = text(rows, "summary")
+        payee = _payee_key(text(rows, "counterparty")).to_numpy()
+        what = purpose(summary).to_numpy()
+        key = np.where(payee != "", "收款方:" + payee, np.where(what != "", "用途:" + what, ""))
+        # Positions in `rows` of the payments compared, on numpy arrays (a village's journal has a
+        # few hundred: the pandas version's time was the fixed cost of its sorts and groupbys).
+        at = np.flatnonzero((amount >= ctx.params["min_amount"]) & ~np.isnat(date) & (key != ""))
+        if len(at) < 2:
             return
-        payee = _payee_key(text(rows, "counterparty"))
-        what = purpose(text(rows, "summary"))
-        key = ("收款方:" + payee).where(payee != "", ("用途:" + what).where(what != "", ""))
-        rows = rows.assign(_key=key, _period=periods(text(rows, "summary")))
-        rows = rows[rows["_key"] != ""]
-        same_voucher = rows["voucher"].notna() & rows.duplicated(["_key", "_amount", "voucher"]) \
-            if "voucher" in rows else pd.Series(False, index=rows.index)
-        rows = rows[~same_voucher].sort_values(["_key", "_amount", "date", "_row"])
-        group = rows.groupby(["_key", "_amount"], sort=False)
-        gap = (rows["date"] - group["date"].shift()).dt.days
-        previous = group["_period"].shift().fillna("")
-        other_period = (rows["_period"] != "") & (previous != "") & (rows["_period"] != previous)
-        schedule = group["_row"].transform("size").ge(3) & gap.ge(_SCHEDULE_MIN_GAP_DAYS)
-        linked = gap.le(ctx.params["window_days"]).fillna(False) & ~other_period & ~schedule
-        cluster = (~linked).cumsum()
-        repeated = cluster.map(cluster.value_counts()) >= 2  # most payments stand alone: skip them
-        members = rows[repeated].assign(_cluster=cluster[repeated]).sort_values(["_cluster", "_row"])
+        if "voucher" in rows:  # lines of one voucher are one payment: its first line stands for it
+            voucher = rows["voucher"].to_numpy()[at]
+            line = row_codes(key[at], amount[at], voucher)
+            again = np.ones(len(at), dtype=bool)
+            again[np.unique(line, return_index=True)[1]] = False
+            at = at[~(again & ~pd.isna(voucher))]
+        row, key, amount, date = rows["_row"].to_numpy(dtype=np.int64)[at], key[at], amount[at], date[at]
+        order = np.lexsort((row, date, amount, pd.factorize(key, sort=True)[0]))
+        at, row, key, amount, date = at[order], row[order], key[order], amount[order], date[order]
+        period = periods(summary).to_numpy()[at]
+        # Each (payee, amount) is one run of the sorted payments; a payment is linked to the one
+        # before it in its run.
+        after = np.r_[False, (key[1:] == key[:-1]) & (amount[1:] == amount[:-1])]
+        group = np.cumsum(~after)
+        gap = np.zeros(len(at), dtype=np.int64)
+        gap[1:] = (date[1:] - date[:-1]) // np.timedelta64(1, "D")
+        previous = np.roll(period, 1)
+        previous[0] = ""
+        other_period = (period != "") & (previous != "") & (period != previous)
+        schedule = (np.bincount(group)[group] >= 3) & (gap >= _SCHEDULE_MIN_GAP_DAYS)
+        linked = after & (gap <= ctx.params["window_days"]) & ~other_period & ~schedule
+        cluster = np.cumsum(~linked)
+        repeated = np.bincount(cluster)[cluster] >= 2  # most payments stand alone: skip them
+        members = np.lexsort((row[repeated], cluster[repeated]))
+        cluster, at = cluster[repeated][members], at[repeated][members]
         # Plain lists per column: slicing a DataFrame per group costs more than the rest of the rule.
-        columns = {name: members[name].tolist() if name in members else [None] * len(members)
+        columns = {name: rows[name].take(at).tolist() if name in rows else [None] * len(at)
                    for name in ("_row", "_amount", "date", "voucher", "counterparty", "summary")}
-        bounds = np.flatnonzero(np.diff(members["_cluster"].to_numpy(), prepend=-1, append=-1))
+        bounds = np.flatnonzero(np.diff(cluster, prepend=-1, append=-1))
         for start, end in zip(bounds[:-1], bounds[1:]):
             group = {name: values[start:end] for name, values in columns.items()}
             yield self._finding(ledger, ctx, group)
@@ -590,12 +646,13 @@ class BelowThreshold(Rule):
         if ledger.kind == "cash_journal":
             thresholds.insert(0, ("cash_payment_max", "现金支付上限"))
         limits = sorted((ctx.params[name], label) for name, label in thresholds if ctx.params[name] > 0)
-        matched = pd.Series(False, index=rows.index)
+        amounts = rows["_amount"].to_numpy(dtype=np.int64)
+        matched = np.zeros(len(rows), dtype=bool)
         for limit, label in limits:
             lower = limit - int(Decimal(limit) * margin)
-            near = rows["_amount"].ge(lower) & rows["_amount"].lt(limit) & ~matched
+            near = (amounts >= lower) & (amounts < limit) & ~matched
             matched |= near
-            for _, row in rows[near].iterrows():
+            for _, row in rows_where(rows, near):
                 amount = int(row["_amount"])
                 yield ctx.finding(
                     ledger,
@@ -634,8 +691,8 @@ class RoundAmount(Rule):
         multiple, floor = ctx.params["multiple"], ctx.params["min_amount"]
         if rows.empty or multiple <= 0:
             return
-        round_rows = rows[(rows["_amount"] % multiple == 0) & (rows["_amount"] >= max(floor, multiple))]
-        for _, row in round_rows.iterrows():
+        amounts = rows["_amount"].to_numpy(dtype=np.int64)
+        for _, row in rows_where(rows, (amounts % multiple == 0) & (amounts >= max(floor, multiple))):
             amount = int(row["_amount"])
             yield ctx.finding(
                 ledger,
@@ -757,7 +814,7 @@ class PaymentToOfficial(Rule):
                    | any_words(text(rows, "counter_account"), ctx.params["allowed_keywords"])
                    | self._wage_account(rows, ledger.year))
         hit = (by_payee.map(bool).astype(bool) | by_summary.map(bool).astype(bool)) & ~allowed
-        for index, row in rows[hit].iterrows():
+        for index, row in rows_where(rows, hit):
             official = "、".join(dict.fromkeys(by_payee[index] + by_summary[index]))
             amount = int(row["_amount"])
             yield ctx.finding(

@@ -145,37 +145,38 @@ class _Chain:
         """(balance just before each row, computed from the last `sources` row strictly above it plus
         the movement since; its source position). NA where there is no source or an unreadable
         amount lies in between."""
-        n = len(self.frame)
-        base = pd.Series(np.where(sources, self.printed.fillna(0).to_numpy(dtype="int64") - self.cum, 0),
-                         dtype="Int64").where(pd.Series(sources))
-        pos = pd.Series(np.arange(n), dtype="Int64").where(pd.Series(sources))
-        base, pos = base.ffill().shift(1), pos.ffill().shift(1)
-        value = base + pd.Series(self.cum, dtype="Int64")
-        known = pos.notna()
-        gap = pd.Series(self.unknown, dtype="Int64") - pd.Series(
-            self.unknown[pos.fillna(0).to_numpy(dtype="int64")], dtype="Int64")
-        valid = known & (gap.fillna(0) == 0)
-        return value.where(valid), pos.where(valid)
+        source = _last_above(sources)
+        at = np.maximum(source, 0)
+        valid = (source >= 0) & (self.unknown == self.unknown[at])
+        value = self.printed.to_numpy(dtype="int64", na_value=0)[at] - self.cum[at] + self.cum
+        return _nullable(value, valid), _nullable(source, valid)
 
     def running_second(self, sources: np.ndarray) -> pd.Series:
         """Like `running`, but from the source row before the last one (so that one mistyped balance
         just above a subtotal does not also fail the subtotal)."""
         idx = np.flatnonzero(sources)
         shifted = np.zeros(len(self.frame), dtype=bool)
-        earlier = np.full(len(self.frame), -1)
+        earlier = np.zeros(len(self.frame), dtype=np.int64)
         if len(idx) > 1:
             earlier[idx[1:]] = idx[:-1]
             shifted[idx[1:]] = True
-        base = pd.Series(pd.NA, index=range(len(self.frame)), dtype="Int64")
-        printed = self.printed.fillna(0).to_numpy(dtype="int64")
-        take = earlier[shifted]
-        base[shifted] = printed[take] - self.cum[take]
-        unknown_at = pd.Series(pd.NA, index=range(len(self.frame)), dtype="Int64")
-        unknown_at[shifted] = self.unknown[take]
-        base, unknown_at = base.ffill().shift(1), unknown_at.ffill().shift(1)
-        value = base + pd.Series(self.cum, dtype="Int64")
-        ok = unknown_at.notna() & ((pd.Series(self.unknown, dtype="Int64") - unknown_at) == 0)
-        return value.where(ok.fillna(False).astype(bool))
+        # The last source above each row but the first one: its earlier source is the base.
+        source = _last_above(shifted)
+        at = earlier[np.maximum(source, 0)]
+        valid = (source >= 0) & (self.unknown == self.unknown[at])
+        value = self.printed.to_numpy(dtype="int64", na_value=0)[at] - self.cum[at] + self.cum
+        return _nullable(value, valid)
+
+
+def _last_above(mask: np.ndarray) -> np.ndarray:
+    """For each position, the last position strictly above it where `mask` holds; -1 if none."""
+    last = np.maximum.accumulate(np.where(mask, np.arange(len(mask)), -1))
+    return np.r_[-1, last[:-1]] if len(mask) else last
+
+
+def _nullable(values: np.ndarray, valid: np.ndarray) -> pd.Series:
+    """An Int64 Series (positional index) of `values`, NA where not `valid`."""
+    return pd.Series(pd.arrays.IntegerArray(values.astype(np.int64), ~valid))
 
 
 def _chain(ledger) -> _Chain | None:
@@ -192,24 +193,25 @@ def _make_chain(ledger) -> _Chain | None:
     row_type = frame["row_type"]
     debit, credit = _money(frame, "debit"), _money(frame, "credit")
     balance = frame[balance_col].astype("Int64")
+    # On numpy arrays (the Series kept on _Chain are made once, at the end).
     txn = (row_type == "txn").to_numpy()
     bad = _unreadable_rows(ledger, ("debit", "credit", "amount"))
     unread = txn & frame["_row"].isin(bad).to_numpy()
     unknown = np.cumsum(unread)
-    move = np.where(txn, (debit.fillna(0) - credit.fillna(0)).to_numpy(dtype="int64"), 0)
-    cum = np.cumsum(move)
+    net = debit.to_numpy(dtype="int64", na_value=0) - credit.to_numpy(dtype="int64", na_value=0)
+    cum = np.cumsum(np.where(txn, net, 0))
 
-    printed = balance.where(~row_type.isin(NON_DATA))
-    chain = (row_type.isin(_CHAIN_TYPES) & printed.notna()).to_numpy()
+    value = balance.to_numpy(dtype="int64", na_value=0)
+    blank = balance.isna().to_numpy() | row_type.isin(NON_DATA).to_numpy()
+    chain = row_type.isin(_CHAIN_TYPES).to_numpy() & ~blank
     # An opening written in 借/贷 instead of 余额 ("上年结转 | 1,000.00 |  | ") starts the chain
     # with its amount, when no printed balance comes before it.
     first = int(np.argmax(chain)) if chain.any() else len(frame)
-    opening_amount = (row_type == "opening") & printed.isna() & (debit.notna() | credit.notna())
-    virtual = (opening_amount & (pd.Series(np.arange(len(frame))) < first)).to_numpy()
-    printed = printed.copy()
-    printed[virtual] = (debit.fillna(0) - credit.fillna(0))[virtual]
-    chain = chain | virtual
-    return _Chain(frame, row_type, debit, credit, printed, cum, unknown, unread, chain, balance_col)
+    virtual = ((row_type == "opening").to_numpy() & blank & (debit.notna() | credit.notna()).to_numpy()
+               & (np.arange(len(frame)) < first))
+    value[virtual] = net[virtual]
+    printed = pd.Series(pd.arrays.IntegerArray(value, blank & ~virtual), name=balance.name)
+    return _Chain(frame, row_type, debit, credit, printed, cum, unknown, unread, chain | virtual, balance_col)
 
 
 # --------------------------------------------------------------------------------------------- LG01

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from finaudit.findings import Severity
-from finaudit.rules.base import Param, Rule
+from finaudit.rules.base import Param, Rule, row_codes
 from finaudit.rules.ledger import JOURNALS_AND_VOUCHERS, _day, _entries
 
 _VOUCHER_PARTS = re.compile(r"^(?P<word>\D*?)-?(?P<no>\d+)$")
@@ -29,8 +29,9 @@ def _voucher_parts(frame: pd.DataFrame) -> pd.DataFrame:
     call, most of this rule's time on a village's book)."""
     if "voucher" not in frame or "date" not in frame:
         return pd.DataFrame(columns=["_row", "date", "voucher", "word", "number", "month"])
-    rows = frame[(frame["row_type"] == "txn") & frame["voucher"].notna() & frame["date"].notna()]
-    vouchers = rows["voucher"].astype(str)
+    # By position: the few columns needed, not a selection of the whole frame (twice).
+    at = np.flatnonzero(((frame["row_type"] == "txn") & frame["voucher"].notna() & frame["date"].notna()).to_numpy())
+    vouchers = frame["voucher"].iloc[at].astype(str)
     codes, distinct = pd.factorize(vouchers)
     matches = [_VOUCHER_PARTS.search(text) for text in distinct]
     words = np.array([m["word"].rstrip("-") if m else "" for m in matches], dtype=object)
@@ -38,12 +39,11 @@ def _voucher_parts(frame: pd.DataFrame) -> pd.DataFrame:
                             errors="coerce").to_numpy()
     number = numbers[codes]
     keep = pd.notna(number) & (number > 0)
-    rows, codes = rows[keep], codes[keep]
-    out = pd.DataFrame({"_row": rows["_row"], "date": rows["date"], "voucher": vouchers[keep],
-                        "word": pd.Series(words[codes], index=rows.index, dtype=vouchers.dtype),
-                        "number": number[keep].astype("int64")})
-    out["month"] = out["date"].dt.to_period("M")
-    return out
+    at, codes = at[keep], codes[keep]
+    date = frame["date"].iloc[at]
+    return pd.DataFrame({"_row": frame["_row"].iloc[at], "date": date, "voucher": vouchers[keep],
+                         "word": pd.Series(words[codes], index=date.index, dtype=vouchers.dtype),
+                         "number": number[keep].astype("int64"), "month": date.dt.to_period("M")})
 
 
 class VoucherGap(Rule):
@@ -77,40 +77,58 @@ class VoucherGap(Rule):
             return
         # The book's first month (over all its entries): it may be an extract that starts mid-sequence.
         first_month = frame.loc[frame["row_type"] == "txn", "date"].min().to_period("M")
+        keep = np.ones(len(parts), dtype=bool)
         if ledger.kind != "vouchers":
             words = set()
             if ledger.kind in ("cash_journal", "cash_bank_journal"):
                 words |= set(ctx.params["cash_words"])
             if ledger.kind in ("bank_journal", "cash_bank_journal"):
                 words |= set(ctx.params["bank_words"])
-            parts = parts[parts["word"].isin(words)]
-        parts = parts.assign(year=parts["month"].dt.year)
-        for (word, _), group in parts.groupby(["word", "year"], sort=True):
-            yield from self._gaps(ledger, ctx, word, group, first_month)
+            keep = parts["word"].isin(words).to_numpy()
+        # Plain arrays, one (word, year) group at a time: months as integers (year * 12 + month - 1).
+        at = np.flatnonzero(keep)
+        word = parts["word"].to_numpy(dtype=object)[at]
+        month = parts["date"].to_numpy()[at].astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        number = parts["number"].to_numpy(dtype=np.int64)[at]
+        row = parts["_row"].to_numpy(dtype=np.int64)[at]
+        group = row_codes(pd.factorize(word, sort=True)[0], month // 12)
+        for key in np.unique(group):  # in (word, year) order: the codes keep the sorted order
+            inside = np.flatnonzero(group == key)
+            yield from self._gaps(ledger, ctx, parts, word[inside[0]], at[inside], month[inside],
+                                  number[inside], row[inside], first_month)
 
-    def _gaps(self, ledger, ctx, word: str, group: pd.DataFrame, first_month):
-        """Gaps in one voucher word's numbers in one year."""
-        months = group.groupby("month")["number"].agg(["min", "max"]).sort_index()
+    def _gaps(self, ledger, ctx, parts, word: str, at, month, number, row, first_month):
+        """Gaps in one voucher word's numbers in one year: `at` are its positions in `parts`, with
+        their month (year * 12 + month - 1), number and row."""
         # Numbering restarts each month (the rule) or runs on through the year (some villages): a
         # sequence that never restarts across two or more months of a year is read as yearly.
-        yearly = len(months) > 1 and bool((months["min"].iloc[1:].to_numpy()
-                                           > months["max"].iloc[:-1].to_numpy()).all())
-        firsts = group.sort_values("_row").drop_duplicates(["month", "number"])
-        period = firsts["month"].dt.year.astype(str) if yearly else firsts["month"].astype(str)
-        firsts = firsts.assign(period=period).sort_values(["period", "number"])
-        for period, seq in firsts.groupby("period", sort=True):
-            numbers = seq["number"].to_numpy()
+        by_month = np.lexsort((number, month))
+        months, starts = np.unique(month[by_month], return_index=True)
+        lowest = number[by_month][starts]
+        highest = np.maximum.reduceat(number[by_month], starts)
+        yearly = len(months) > 1 and bool((lowest[1:] > highest[:-1]).all())
+        # Each (month, number) at its first row, in (month, number) order — which is (period,
+        # number) order for yearly numbering too, its months' numbers not overlapping.
+        by_row = np.argsort(row, kind="stable")
+        firsts = by_row[np.unique(row_codes(month[by_row], number[by_row]), return_index=True)[1]]
+        period = month[firsts] // 12 if yearly else month[firsts]
+        bounds = np.flatnonzero(np.r_[True, period[1:] != period[:-1], True])
+        for start, end in zip(bounds[:-1], bounds[1:]):
+            seq = firsts[start:end]
+            numbers = number[seq]
             previous = np.concatenate(([0], numbers[:-1]))
             gap = numbers - previous > 1
             # Before the first voucher of the period: the book's first month may be an extract that
             # starts mid-sequence, unless it is January, where every sequence starts at 1.
-            opens = seq["month"].iloc[0]
+            opens = parts["month"].iat[at[seq[0]]]
             gap[0] = (ctx.params["check_first_number"] and numbers[0] > 1
                       and (ledger.year is None or opens.year == ledger.year)
                       and (opens.month == 1 or (not yearly and opens != first_month)))
+            name = str(opens.year) if yearly else str(opens)
             for j in np.flatnonzero(gap):
-                yield self._finding(ledger, ctx, word, period, int(previous[j]) + 1, int(numbers[j]) - 1,
-                                    seq.iloc[j], int(previous[j]) if j else None, yearly)
+                after = parts.iloc[at[seq[j]]]
+                yield self._finding(ledger, ctx, word, name, int(previous[j]) + 1, int(numbers[j]) - 1,
+                                    after, int(previous[j]) if j else None, yearly)
 
     def _finding(self, ledger, ctx, word, period, low, high, after, before, yearly):
         name = (lambda n: f"{word}-{n}") if word else str
@@ -150,16 +168,20 @@ class VoucherDuplicate(Rule):
         frame = _entries(ledger)
         if "voucher" not in frame or "date" not in frame:
             return
-        lines = frame[(frame["row_type"] == "txn") & frame["voucher"].notna()]
-        if lines.empty:
+        # The numbered transaction lines by position: three columns, not a selection of the frame.
+        at = np.flatnonzero(((frame["row_type"] == "txn") & frame["voucher"].notna()).to_numpy())
+        if not len(at):
             return
-        voucher = lines["voucher"].astype(str)
+        voucher = frame["voucher"].iloc[at].astype(str)
         # Consecutive lines of one voucher are one posting (a multi-line voucher, or one split over
         # a page break); rows without a voucher number neither break nor join a run.
-        run = (voucher != voucher.shift()).cumsum()
-        data = pd.DataFrame({"_row": lines["_row"], "date": lines["date"], "voucher": voucher, "run": run})
-        data = data[data["date"].notna()]
-        data["month"] = data["date"].dt.to_period("M")
+        numbers = voucher.to_numpy(dtype=object)
+        run = np.cumsum(np.r_[True, numbers[1:] != numbers[:-1]])
+        dated = frame["date"].notna().to_numpy()[at]
+        date = frame["date"].iloc[at[dated]]
+        data = pd.DataFrame({"_row": frame["_row"].to_numpy()[at[dated]], "date": date.to_numpy(),
+                             "voucher": voucher.array[dated], "run": run[dated],
+                             "month": date.dt.to_period("M").array})
         # A 现金存款日记账 posts the cash and the bank side of one transfer voucher in separate places
         # on the same day, so there only different dates show a reused number.
         suspect = _reused_numbers(data, adjacency=ledger.kind != "cash_bank_journal")
