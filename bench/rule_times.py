@@ -2,7 +2,7 @@
 engine's order on fresh copies of the ledgers and villages (so each rule pays for the per-ledger
 derived rows it is the first to ask for, as in a real audit).
 
-    python bench/perf3_rules.py FILE [--repeat 20] [--profile CODE] [--top 40]
+    python bench/rule_times.py FILE [--repeat 20] [--profile CODE] [--top 40]
 
 Times are the median over --repeat runs, in ms. --profile prints cProfile's cumulative listing of
 that rule's calls alone (all repeats).
