@@ -261,7 +261,7 @@ def test_transfer_mask_agrees_with_the_string_method_reference(seed):
     import pandas as pd
 
     from finaudit.rules.cash import _BANK_ACCOUNT_RE, _CASH_ACCOUNT_RE, DEPOSIT_WORDS, WITHDRAW_WORDS, \
-        _transfer_mask
+        _transfer_masks
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 600))
     summaries = ["存入银行", "库存现金盘点", "付库存现金存现", "提现", " 提 现", "付电费", "", None, "存现(a+b)",
@@ -275,7 +275,7 @@ def test_transfer_mask_agrees_with_the_string_method_reference(seed):
         frame = frame.drop(columns="counter_account")
     for words in (DEPOSIT_WORDS, WITHDRAW_WORDS, DEPOSIT_WORDS + WITHDRAW_WORDS, (), ("a+b", "存现")):
         for account_re in (_BANK_ACCOUNT_RE, _CASH_ACCOUNT_RE):
-            got = _transfer_mask(frame, words, account_re)
+            (got,) = _transfer_masks(frame, account_re, words)
             want = _ref_transfer_mask(frame, words, account_re)
             assert got.index.equals(frame.index)
             assert got.tolist() == want.tolist()
@@ -290,11 +290,11 @@ def _ref_payments(ledger, transfer_words):
 
     from finaudit.ingest.ledger import money_column, text_column
     from finaudit.rules.base import Distinct, per_distinct
-    from finaudit.rules.cash import _BANK_ACCOUNT_RE, _CASH_ACCOUNT_RE, _cash_side, _transfer_mask
+    from finaudit.rules.cash import _BANK_ACCOUNT_RE, _CASH_ACCOUNT_RE, _cash_side, _transfer_masks
 
     frame = ledger.frame
     credit = money_column(frame, "credit")
-    transfer = _transfer_mask(frame, transfer_words, _BANK_ACCOUNT_RE) \
+    transfer = _transfer_masks(frame, _BANK_ACCOUNT_RE, transfer_words)[0] \
         | Distinct(text_column(frame, "counter_account")).test(lambda text: bool(_CASH_ACCOUNT_RE.search(text)))
     paid = (frame["row_type"] == "txn") & (credit > 0).fillna(False) & frame["date"].notna() & ~transfer
     lines = frame.loc[paid, ["_row"]].rename(columns={"_row": "row"})

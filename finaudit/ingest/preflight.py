@@ -471,15 +471,14 @@ class _Scan:
             return self.walk_xlsx(buf, end, sheet, ext)
         if sheet not in self.counted:
             self.bound_cells(buf, end, ext)
-        else:
-            if _FAST_ODD_RE.search(buf, 0, end):
-                raise _Rewalk()
-            if cells := _FAST_REF_RE.findall(buf, 0, end):  # every cell, value or not: an upper bound
-                try:
-                    ext.max_row = max(ext.max_row, max(map(int, map(itemgetter(1), cells))))
-                except ValueError:  # a row number thousands of digits long
-                    raise _Rewalk() from None
-                ext.max_col = max(ext.max_col, *map(_col_index, set(map(itemgetter(0), cells))))
+        elif _FAST_ODD_RE.search(buf, 0, end):
+            raise _Rewalk()
+        elif cells := _FAST_REF_RE.findall(buf, 0, end):  # every cell, value or not: an upper bound
+            try:
+                ext.max_row = max(ext.max_row, max(map(int, map(itemgetter(1), cells))))
+            except ValueError:  # a row number thousands of digits long
+                raise _Rewalk() from None
+            ext.max_col = max(ext.max_col, *map(_col_index, set(map(itemgetter(0), cells))))
         lim = self.lim
         if ext.max_row > lim.max_rows or ext.max_col > lim.max_cols or ext.max_row * ext.max_col > lim.max_cells:
             raise _Rewalk()  # maybe only formatting far away: let the walker look at the values

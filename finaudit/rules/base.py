@@ -193,7 +193,6 @@ def per_distinct(fn):
     return wrapper
 
 
-
 class Distinct:
     """A column as codes into its distinct values (NA, if any, one of them). Ledger text repeats on
     most rows (the same 摘要, 科目 and 往来单位), so a rule works on the few hundred distinct values
@@ -215,6 +214,7 @@ class Distinct:
     def map(self, fn) -> np.ndarray:
         """`fn(value)` of each row's value as an object array, run once per distinct value."""
         return np.fromiter(map(fn, self.values), dtype=object, count=len(self.values))[self.codes]
+
 
 def row_codes(*columns) -> np.ndarray:
     """One integer per row for the combination of the columns' values (NA one value of each):

@@ -165,14 +165,9 @@ def _cash_side(ledger) -> pd.Series:
     return txn & balance.notna() & before.notna() & (balance != before).fillna(False)
 
 
-def _transfer_mask(frame: pd.DataFrame, words: tuple[str, ...], account_re: re.Pattern) -> pd.Series:
-    """Rows whose summary names a cash/bank transfer or whose counter account is the other side."""
-    (mask,) = _transfer_masks(frame, account_re, words)
-    return mask
-
-
 def _transfer_masks(frame: pd.DataFrame, account_re: re.Pattern, *word_lists: tuple[str, ...]) -> list[pd.Series]:
-    """_transfer_mask for several word lists at once, each column factorized once."""
+    """For each word list, the rows whose summary names a cash/bank transfer (one of the words) or
+    whose counter account is the other side; each column factorized once."""
     return _masks(Distinct(_text(frame, "summary")), Distinct(_text(frame, "counter_account")), frame.index,
                   account_re, word_lists)
 

@@ -9,8 +9,9 @@ them anywhere. Only the copy's results travel back, pickled through a pipe. The 
 plain loop gives, in the jobs' order: where both sides ran a job (they can meet on the same one),
 this side's result is kept; when the copy fails in any way (killed, out of memory, a result that
 cannot be pickled, or still not done long after this side: `_patience`), the jobs it had taken are
-run here. A job that raises raises here as it would in a loop. Without fork (Windows), with one usable core, or with other threads running (a fork copies
-only the calling thread, and their locks with it), the jobs simply run in a loop.
+run here. A job that raises raises here as it would in a loop. Without fork (Windows), with one
+usable core, or with other threads running (a fork copies only the calling thread, and their locks
+with it), the jobs simply run in a loop.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def run_split(jobs: Sequence[Callable[[], T]], after: float = 0.0) -> list[T]:
         ours[first] = jobs[first]()
         first += 1
     if len(jobs) - first < 2 or not can_split():
-        return [ours[i] if i in ours else jobs[i]() for i in range(len(jobs))]
+        return _complete(jobs, ours)
     claims = mmap.mmap(-1, len(jobs))  # anonymous and shared: the fork sees this side's claims
     claims[:first] = bytes([_HERE]) * first
     read_fd, write_fd = os.pipe()
@@ -64,24 +65,31 @@ def run_split(jobs: Sequence[Callable[[], T]], after: float = 0.0) -> list[T]:
         gc.unfreeze()
         os.close(read_fd)
         os.close(write_fd)
-        return [ours[i] if i in ours else jobs[i]() for i in range(len(jobs))]
+        return _complete(jobs, ours)
     if pid == 0:
         _copy(jobs, claims, read_fd, write_fd)
     os.close(write_fd)
-    started = time.monotonic()
+    forked = time.monotonic()
     try:
         for i in range(first, len(jobs)):
             if claims[i] != _FREE:
                 break
             claims[i] = _HERE
             ours[i] = jobs[i]()
-        theirs = _receive(read_fd, pid, time.monotonic() + _patience(time.monotonic() - started))
+        theirs = _receive(read_fd, pid, time.monotonic() + _patience(time.monotonic() - forked))
     except BaseException:
         _stop(pid)
         raise
     finally:
         os.close(read_fd)
         gc.unfreeze()
+    return _complete(jobs, ours, theirs)
+
+
+def _complete(jobs: Sequence[Callable[[], T]], ours: dict[int, T],
+              theirs: dict[int, T] | None = None) -> list[T]:
+    """Every job's result in order: this side's, else the copy's, else the job run here now."""
+    theirs = theirs or {}
     return [ours[i] if i in ours else theirs[i] if i in theirs else jobs[i]() for i in range(len(jobs))]
 
 
