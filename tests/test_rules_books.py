@@ -340,6 +340,20 @@ def test_extra_accounts_and_bad_entries(xlsx, tmp_path):
     assert any("17x 乱写" in w for w in report.warnings)
 
 
+def test_a_book_kept_on_sub_accounts_alone_is_judged(xlsx):
+    # No first-level row and no "管理费用/办公费" path, so no name is evidence: LG11 used to crash
+    # here (KeyError) and so missed the unknown account 999.
+    rows = [["某某镇东村2023年序时账"], VOUCHERS,
+            [D(2023, 3, 1), "记-1", "提现", "1010101", "备用金", 500, ""],
+            ["", "", "提现", "1020101", "基本户", "", 500],
+            [D(2023, 3, 2), "记-2", "付办公费", "5410101", "办公用品", 300, ""],
+            ["", "", "付办公费", "9990101", "其他", "", 300]]
+    report = audit(xlsx("东村.xlsx", {"序时账": rows}))
+    assert not [f for f in report.findings if f.key == "crash"]
+    assert found(report, "LG11") == [("LG11", 6)]
+    assert report.findings[0].account == "999"
+
+
 def test_unknown_year_picks_the_chart_the_names_fit(xlsx):
     def tb(*accounts):
         return {"科目余额表": [["科目余额表"], TB, *accounts]}
@@ -451,9 +465,11 @@ def _ref_account_unknown(rule, ledger, ctx):
     pairs = data.loc[data["judged"], ["first", "plain"]].drop_duplicates()
     pairs["conflict"] = [_means(p, other.account(f)) and not _means(p, chart.account(f))
                          for f, p in zip(pairs["first"], pairs["plain"])]
-    conflicting = data.merge(pairs[pairs["conflict"]], on=["first", "plain"])
-    conflicting = conflicting[conflicting["judged"]]
-    conflicts = dict(tuple(conflicting.groupby("first", sort=False)))
+    conflicts = {}
+    if len(pairs):  # the old code merged an empty frame here and raised KeyError (fixed since)
+        conflicting = data.merge(pairs[pairs["conflict"]], on=["first", "plain"])
+        conflicting = conflicting[conflicting["judged"]]
+        conflicts = dict(tuple(conflicting.groupby("first", sort=False)))
     for first, group in data.groupby("first", sort=False):
         account = chart.account(first)
         elsewhere = other.account(first)

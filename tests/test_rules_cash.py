@@ -146,6 +146,20 @@ def test_split_across_vouchers_by_purpose(xlsx):
     assert finding.evidence["threshold"] == "10000.00"
 
 
+def test_payments_that_name_no_payee_nor_purpose(xlsx):
+    # Summaries of digits and generic words only ("支付", "123"): no payment has a key to group by.
+    # CA04 used to crash here (ValueError), which made the run exit 1 on a clean book.
+    report, _ = audit(xlsx, {"银行存款日记账": [
+        [BANK], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 80000],
+        [D(2023, 7, 3), "记-41", "支付", "", 4000, 76000],
+        [D(2023, 7, 4), "记-42", "123", "", 4000, 72000],
+        [D(2023, 7, 5), "记-43", "", "", 3500, 68500],
+    ]})
+    assert [f for f in report.findings if f.code == "CA04"] == []
+    assert report.errors == 0
+
+
 def test_split_groups_never_chain(xlsx):
     rows = [[BANK], ["日期", "凭证号", "摘要", "收款人", "借方", "贷方", "余额"],
             [D(2023, 1, 1), "", "上年结转", "", "", "", 100000]]
@@ -311,6 +325,8 @@ def _ref_payments(ledger, transfer_words):
     lines["key"] = ("收款人:" + lines["party"]).where(
         lines["party"] != "", ("用途:" + purpose).where(purpose != ""))
     lines = lines[lines["key"].notna()]
+    if lines.empty:  # the old code went on and raised ValueError (fixed since)
+        return lines, {}
     voucher = lines["voucher"].where(lines["voucher"].notna(), "#" + lines["row"].astype(str))
     lines = lines.assign(_voucher=voucher)
     group_id = lines.groupby(["key", "day", "_voucher"], sort=False).ngroup().to_numpy()

@@ -930,3 +930,20 @@ def test_balance_chain_agrees_with_the_series_version(seed):
     for name in ("cum", "unknown", "unread", "chain"):
         np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
     assert got.balance_col == want.balance_col
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_an_unreadable_voucher_date_is_dropped_under_every_text_dtype(dtype):
+    # The voucher list's second voucher has an impossible date: its lines lose the date, the
+    # first voucher's (whose second line has a blank number) keep theirs, whatever the text dtype.
+    import pandas as pd
+
+    from finaudit.ingest.ledger import Ledger
+    from finaudit.rules.ledger import _entries
+    frame = pd.DataFrame({"_row": [4, 5, 6, 7],
+                          "date": pd.to_datetime(["2023-01-02", "2023-01-02", None, "2023-01-05"]),
+                          "voucher": pd.array(["记-1", None, "记-2", "记-2"], dtype=dtype),
+                          "date_issue": pd.array([None, None, "impossible", None], dtype=object)})
+    ledger = Ledger(file="x.xlsx", sheet="序时账", kind="vouchers", village="东村", year=2023, header_row=3,
+                    columns={c: "A" for c in frame}, frame=frame)
+    assert _entries(ledger)["date"].isna().tolist() == [False, False, True, True]

@@ -631,9 +631,9 @@ class AccountUnknown(Rule):
         named = dict.fromkeys(zip(data["first"].to_numpy(dtype=object)[judged],
                                   data["plain"].to_numpy(dtype=object)[judged]))
         conflicts = {}
-        # Only a conflict needs the merge. With no judged row at all the merge raises KeyError, as
-        # it always has (LG11 then reports itself as crashed); kept so, since a fix changes findings.
-        if not named or any(_means(p, other.account(f)) and not _means(p, chart.account(f)) for f, p in named):
+        # Only a conflict needs the merge. A book kept on sub-accounts alone has no judged row, so
+        # no conflict: its unknown first-level accounts are still reported below.
+        if any(_means(p, other.account(f)) and not _means(p, chart.account(f)) for f, p in named):
             pairs = data.loc[data["judged"], ["first", "plain"]].drop_duplicates()
             pairs["conflict"] = [_means(p, other.account(f)) and not _means(p, chart.account(f))
                                  for f, p in zip(pairs["first"], pairs["plain"])]

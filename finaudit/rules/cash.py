@@ -476,6 +476,8 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> tuple[pd.DataFrame, di
     purpose = summary.map(normalise_purpose)[paid]
     has_party, has_purpose = party != "", purpose != ""
     lines = paid[has_party | has_purpose]
+    if not len(lines):  # payments, but not one says to whom or what for: nothing to group
+        return pd.DataFrame({"row": frame["_row"].iloc[lines]}), {}
     key = np.where(has_party, "收款人:" + party, "用途:" + purpose)[has_party | has_purpose]
     party = party[has_party | has_purpose]
     row = frame["_row"].to_numpy(dtype=np.int64)[lines]

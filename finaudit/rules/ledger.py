@@ -92,7 +92,8 @@ def _entries(ledger) -> pd.DataFrame:
     if not bad.any():
         return frame
     if "voucher" in frame:
-        run = (frame["voucher"] != frame["voucher"].shift()).cumsum()
+        # A blank compares unequal here under every text dtype (pandas' "string" gives NA, not True).
+        run = frame["voucher"].ne(frame["voucher"].shift()).fillna(True).astype(bool).cumsum()
         bad = bad.groupby(run).transform("any")
     return frame.assign(date=frame["date"].mask(bad))
 
