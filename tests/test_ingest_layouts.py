@@ -432,6 +432,33 @@ def test_distinct_values_give_back_every_cell_as_it_was(pool):
     assert len(back) == len(cells) and all(same)
 
 
+@pytest.mark.parametrize("pool, way", [
+    (["", "付电费", "  ", 3.5, True], "m"),                                           # marshalled
+    ([dt.datetime(2024, 3, 1), dt.datetime(2024, 3, 1, 8), dt.date(2024, 3, 1), "", None, dt.time(8, 0),
+      dt.timedelta(hours=8), "2月31日"], "d"),                                       # by distinct value
+    ([dt.datetime(2024, 3, 1), "", 7, 0], "d"),                                      # one number type too
+    ([dt.datetime(2024, 3, 1), True, 1, ""], "p"),                                   # True == 1: pickled
+    ([dt.datetime(2024, 3, 1), 0.0, -0.0, float("nan"), ""], "p"),                   # floats: pickled
+])
+def test_a_column_comes_back_from_the_parse_worker_as_it_was(pool, way):
+    """`_pack` / `_unpack` (the trip back from the parse worker) give every cell back: same type,
+    same value, same sign of zero, whichever way the column travels."""
+    import math
+    import pickle
+    import random
+
+    from finaudit.ingest.readers import _pack, _unpack
+
+    rnd = random.Random(len(pool))
+    cells = tuple(rnd.choice(pool) for _ in range(300))
+    packed = _pack(cells)
+    back = _unpack(pickle.loads(pickle.dumps(packed)))
+    same = [type(a) is type(b) and (a == b or (a != a and b != b))
+            and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b)) for a, b in zip(back, cells)]
+    assert packed[0] == way
+    assert len(back) == len(cells) and all(same)
+
+
 def test_amount_column_at_once_agrees_with_cell_by_cell():
     """Whole-分 floats are converted for a column at once; every cell must come out as
     parse_amount reads it alone, with the same problems at the same rows."""
