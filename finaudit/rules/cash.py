@@ -403,6 +403,8 @@ class SplitPayment(Rule):
         all_keys = payments["key"].to_numpy()
         all_days = payments["day"].to_numpy(dtype="datetime64[D]")
         used = np.zeros(len(payments), dtype=bool)  # payments already in a reported cluster
+        columns = {name: payments[name].to_numpy() for name in self._CLUSTER_COLUMNS}
+        shown: dict[int, tuple[str, str]] = {}  # amounts repeat across clusters too
         for name, label, purpose_word in self._TIERS:
             threshold = ctx.params[name]
             if threshold <= 0:
@@ -424,21 +426,29 @@ class SplitPayment(Rule):
                 for first, last in _clusters(days[start:end], amounts[start:end], window, threshold):
                     members = positions[start + first:start + last]
                     used[members] = True
-                    yield self._finding(ledger, ctx, payments.iloc[members], lines, threshold, label,
-                                        purpose_word, window)
+                    yield self._finding(ledger, ctx, {name: column[members] for name, column in columns.items()},
+                                        lines, threshold, label, purpose_word, window, shown)
 
-    @staticmethod
-    def _finding(ledger, ctx, cluster: pd.DataFrame, lines: dict[int, list[int]], threshold: int,
-                 label: str, purpose_word: str, window: int) -> Finding:
-        """`lines`: the rows of each payment made of several lines, by payment number."""
-        first = {name: cluster[name].iat[0] for name in ("row", "party", "summary", "voucher", "key")}
+    _CLUSTER_COLUMNS = ("row", "party", "summary", "voucher", "key", "amount", "payment", "day")
+
+    @classmethod
+    def _finding(cls, ledger, ctx, cluster, lines: dict[int, list[int]], threshold: int,
+                 label: str, purpose_word: str, window: int, shown: dict | None = None) -> Finding:
+        """`cluster`: the cluster's payments (a frame, or its `_CLUSTER_COLUMNS` as arrays); `lines`:
+        the rows of each payment made of several lines, by payment number; `shown`: the amounts
+        already written out, kept between the findings of one check."""
+        cluster = {name: np.asarray(cluster[name]) for name in cls._CLUSTER_COLUMNS}
+        first = {name: cluster[name][0] for name in ("row", "party", "summary", "voucher", "key")}
         amounts = cluster["amount"].tolist()
         total = sum(amounts)
-        shown = {a: (fen_to_display(a), fen_to_str(a)) for a in set(amounts)}  # amounts repeat
+        shown = {} if shown is None else shown
+        for amount in amounts:
+            if amount not in shown:
+                shown[amount] = (fen_to_display(amount), fen_to_str(amount))
         rows = [int(r) for row, payment in zip(cluster["row"].tolist(), cluster["payment"].tolist())
                 for r in lines.get(payment, (row,))]
-        dates = cluster["day"].to_numpy("datetime64[D]").astype(str).tolist()  # "2024-03-05"
-        start = cluster["day"].iat[0]
+        dates = cluster["day"].astype("datetime64[D]").astype(str).tolist()  # "2024-03-05"
+        start = pd.Timestamp(cluster["day"][0])
         period = dates[0] if dates[0] == dates[-1] else f"{dates[0]} 至 {dates[-1]}"
         how = "现金支付" if label == "现金支付上限" else "支付"
         whom = (f"向“{first['party']}”{how}" if first["party"]
