@@ -112,12 +112,25 @@ def _journal_rows(ledgers: Iterable) -> pd.DataFrame:
 
 
 def voucher_ids(lines: pd.DataFrame) -> pd.Series:
-    """The voucher each line belongs to: (part, day, number); a line without a number is its own."""
-    day = lines["date"].dt.strftime("%Y-%m-%d") if "date" in lines else pd.Series("", index=lines.index)
-    number = lines["voucher"] if "voucher" in lines else pd.Series(None, index=lines.index)
-    number = number.where(number.notna(), "#" + lines["_row"].astype(str))
-    return pd.Series(list(zip(["v"] * len(lines), lines["_part"], day.fillna(""), number)),
-                     index=lines.index, dtype=object)
+    """The voucher each line belongs to: (part, day, number); a line without a number is its own.
+
+    Made from plain lists (the Series' own iteration boxes every cell), the days by numpy where the
+    dates are naive and of four-digit years (as strftime writes them), else by strftime."""
+    n = len(lines)
+    days = [""] * n
+    if "date" in lines:
+        dates = lines["date"]
+        plain = pd.api.types.is_datetime64_dtype(dates.dtype) and getattr(dates.dt, "tz", None) is None
+        if plain and (not dates.notna().any() or 1000 <= dates.min().year and dates.max().year <= 9999):
+            values = dates.to_numpy().astype("datetime64[D]")
+            days = np.where(np.isnat(values), "", values.astype(str)).tolist()
+        else:
+            days = dates.dt.strftime("%Y-%m-%d").fillna("").tolist()
+    numbers = lines["voucher"].to_numpy(dtype=object) if "voucher" in lines else np.full(n, None, dtype=object)
+    missing = np.flatnonzero(pd.isna(numbers))
+    numbers[missing] = [f"#{row}" for row in lines["_row"].to_numpy()[missing].tolist()]
+    numbers = numbers.tolist()
+    return pd.Series(list(zip(["v"] * n, lines["_part"].tolist(), days, numbers)), index=lines.index, dtype=object)
 
 
 def build_events(journals: list, voucher_ledgers: tuple, lines: pd.DataFrame) -> EventIndex:

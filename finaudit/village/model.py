@@ -97,6 +97,16 @@ def _match_subaccounts(books: list[Book], children: list[TbAccount]) -> dict[int
     return out if len(set(codes)) == len(codes) else None
 
 
+def _first_level(codes: pd.Series) -> np.ndarray:
+    """The first-level account (the first three digits, spaces taken out, after any leading
+    non-digits) of each voucher line's code, None where it has fewer; worked once per distinct code."""
+    at, distinct = pd.factorize(codes.astype("string"))  # a blank is -1: the None appended last
+    head = pd.Series(distinct, dtype="string").str.replace(r"\s+", "", regex=True).str.extract(r"^\D*(\d+)",
+                                                                                              expand=False)
+    first = head.str[:3].where(head.str.len() >= 3).astype(object)
+    return np.append(first.where(first.notna(), None).to_numpy(dtype=object), None)[at]
+
+
 # ------------------------------------------------------------------------------------ the village
 
 @dataclass(eq=False)
@@ -173,11 +183,8 @@ class Village:
                                           "debit": pd.Series(dtype="Int64"), "credit": pd.Series(dtype="Int64"),
                                           "_unreadable": pd.Series(dtype=bool)})
         lines = pd.concat(frames, ignore_index=True)
-        code = (lines["account_code"].astype("string").str.replace(r"\s+", "", regex=True)
-                if "account_code" in lines else pd.Series(pd.NA, index=lines.index, dtype="string"))
-        head = code.str.extract(r"^\D*(\d+)", expand=False)
-        lines["account"] = head.str[:3].where(head.str.len() >= 3).astype(object)
-        lines["account"] = lines["account"].where(lines["account"].notna(), None)
+        lines["account"] = pd.Series(_first_level(lines["account_code"]) if "account_code" in lines else None,
+                                     index=lines.index, dtype=object)
         for name in ("debit", "credit"):
             lines[name] = _money(lines, name)
         return ledgers, lines
@@ -359,12 +366,18 @@ class Village:
         """The voucher lines on 损益类 (5xx) accounts, the year-end 结转 vouchers into 321 本年收益
         left out (they are neither income nor spending). A voucher is its sheet, month and number."""
         lines = self.voucher_lines()
-        number = lines["voucher"].astype("string") if "voucher" in lines else lines["_row"].astype("string")
-        month = (lines["date"].dt.to_period("M").astype("string") if "date" in lines
-                 else pd.Series("", index=lines.index, dtype="string"))
-        key = lines["_part"].astype("string") + "|" + month.fillna("") + "|" + number.fillna("")
-        closing = lines["account"].eq("321").groupby(key).transform("any")
-        return lines[~closing & lines["account"].str.startswith("5", na=False)]
+        number = lines["voucher"].fillna("") if "voucher" in lines else lines["_row"]
+        if "date" in lines:
+            dates = lines["date"]
+            month = (dates.dt.year * 12 + dates.dt.month).fillna(-1)  # undated: a month of their own
+        else:
+            month = pd.Series(0, index=lines.index)
+        voucher = np.zeros(len(lines), dtype=np.int64)  # each line's voucher, numbered
+        for part in (lines["_part"], month, number):
+            voucher = pd.factorize(voucher * (len(lines) + 1) + pd.factorize(part)[0])[0]
+        closing = np.bincount(voucher, weights=lines["account"].eq("321").to_numpy(dtype=bool),
+                              minlength=len(lines)) > 0
+        return lines[~closing[voucher] & lines["account"].str.startswith("5", na=False).to_numpy(dtype=bool)]
 
     def monthly_income_and_spending(self) -> pd.DataFrame:
         """Income and spending per month, for the report's chart: from the voucher list (损益类 lines,
