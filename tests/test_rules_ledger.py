@@ -251,6 +251,20 @@ def test_day_totals_hold_the_only_balances(xlsx):
     assert lg(report) == [("LG02", 8)]
 
 
+def test_quarter_totals_sum_the_quarter(xlsx):
+    report, quality = audit(xlsx, {"现金日记账": [
+        [CASH], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 1000],
+        [D(2023, 2, 5), "记-1", "收取鱼塘承包费", 500, "", 1500],
+        ["", "记-2", "支付电费", "", 100, 1400],             # undated: in no quarter's dated sum
+        [D(2023, 3, 8), "", "本季合计", 500, 100, 1400],
+        [D(2023, 4, 3), "记-3", "支付水费", "", 50, 1350],
+        ["", "", "本季合计", 100, 50, 1350],                 # the second quarter's (by the row above): 0 借
+    ]})
+    assert [c for c, _, _ in quality] == ["SC06"]
+    assert lg(report) == [("LG02", 8)]
+
+
 # ------------------------------------------------------------------------------ vouchers
 
 def voucher(date, number, summary, debit_code, credit_code, amount):

@@ -360,6 +360,9 @@ class _Readings:
         self.starts_year = _starts_year(ledger, frame, row_type, self.dates)
         self._out: list[_Reading] = []
         self._blocked = False
+        self._fields: dict[str, np.ndarray] = {}
+        self._type_codes: np.ndarray | None = None
+        self._type_code: dict[str, int] = {}
 
     def of(self, i: int) -> list[_Reading]:
         """Readings for the subtotal at position i; empty when it cannot be verified from this sheet
@@ -370,21 +373,21 @@ class _Readings:
         ts = pd.Timestamp(self.when.iat[i]) if pd.notna(self.when.iat[i]) else None
         if kind == "day_total":
             self._since(i, {"day_total"}, "本日")
-            self._dated(i, ts, lambda d: d.dt.normalize() == ts.normalize(), "本日")
+            self._dated(i, ts, lambda f: f("day") == np.datetime64(ts.normalize()), "本日")
         elif kind in ("month_total", "month_cum"):
             self._since(i, {kind}, "本月")
-            self._dated(i, ts, lambda d: (d.dt.year == ts.year) & (d.dt.month == ts.month), "本月")
+            self._dated(i, ts, lambda f: (f("year") == ts.year) & (f("month") == ts.month), "本月")
             if kind == "month_cum":  # read both as the month's and as the year's total
                 self._year(i, ts)
         elif kind == "quarter_total":
             self._since(i, {"quarter_total"}, "本季")
-            self._dated(i, ts, lambda d: (d.dt.year == ts.year) & (d.dt.quarter == ts.quarter), "本季")
+            self._dated(i, ts, lambda f: (f("year") == ts.year) & (f("quarter") == ts.quarter), "本季")
         elif kind == "year_total":
             self._year(i, ts)
         else:  # 过次页, 承前页 without a 过次页, 合计
             self._since(i, {"carry_in", "carry_out"}, "本页", with_opening=False)
-            self._dated(i, ts, lambda d: (d.dt.year == ts.year) & (d.dt.month == ts.month), "本月累计")
-            self._dated(i, ts, lambda d: d.dt.year == ts.year, "本年累计")
+            self._dated(i, ts, lambda f: (f("year") == ts.year) & (f("month") == ts.month), "本月累计")
+            self._dated(i, ts, lambda f: f("year") == ts.year, "本年累计")
             self._since(i, set(), "本表")
             if kind == "total":
                 self._since(i, _SUBTOTAL_TYPES - {"closing"}, "上一合计行以后")
@@ -411,7 +414,12 @@ class _Readings:
         return (int(self.rows[hit[0]]), int(self.rows[hit[-1]])) if len(hit) else None
 
     def previous(self, i: int, types) -> int:
-        hits = np.flatnonzero(np.isin(self.types[:i], list(types)))
+        """The position of the last row above i of one of `types`, else -1."""
+        if self._type_codes is None:  # the row types as small integers, once
+            self._type_codes, names = pd.factorize(self.types)
+            self._type_code = {name: code for code, name in enumerate(names)}
+        wanted = [self._type_code[t] for t in types if t in self._type_code]
+        hits = np.flatnonzero(np.isin(self._type_codes[:i], wanted))
         return int(hits[-1]) if len(hits) else -1
 
     def _since(self, i: int, types, basis: str, with_opening: bool = True) -> None:
@@ -425,11 +433,23 @@ class _Readings:
             if value is not None:
                 self._out.append(_Reading(*value, basis, self._span(span)))
 
+    def _field(self, name: str) -> np.ndarray:
+        """The dates' "day" (datetime64, NaT where undated), or their "year", "month" or "quarter"
+        (floats, NaN where undated): made once for all the subtotal rows of the sheet."""
+        field = self._fields.get(name)
+        if field is None:
+            if name == "day":
+                field = self.dates.dt.normalize().to_numpy()
+            else:
+                field = getattr(self.dates.dt, name).to_numpy(dtype=float, na_value=np.nan)
+            self._fields[name] = field
+        return field
+
     def _dated(self, i: int, ts, match, basis: str) -> None:
-        """Entries above row i whose date matches (the month, the year …)."""
+        """Entries above row i whose date matches (the month, the year …): ``match`` takes `_field`."""
         if ts is None:
             return
-        mask = self.txn & (np.arange(len(self.types)) < i) & match(self.dates).fillna(False).to_numpy(dtype=bool)
+        mask = self.txn & (np.arange(len(self.types)) < i) & match(self._field)
         if (mask & self.chain.unread).any():
             self._blocked = True
             return
@@ -447,7 +467,7 @@ class _Readings:
                 self._out.insert(0, _Reading(_fen(d) + window[0], _fen(c) + window[1], "上次本年累计加其后",
                                              self._span(span)))
         if self.starts_year:  # else the months before this sheet are unknown
-            self._dated(i, ts, lambda d: d.dt.year == ts.year, "本年")
+            self._dated(i, ts, lambda f: f("year") == ts.year, "本年")
             self._since(i, set(), "本年")
 
     def _after_carry_in(self, i: int) -> None:
