@@ -434,11 +434,14 @@ def test_distinct_values_give_back_every_cell_as_it_was(pool):
 
 @pytest.mark.parametrize("pool, way", [
     (["", "付电费", "  ", 3.5, True], "m"),                                           # marshalled
+    (["", "付电费", "  ", None, "提现"], "d"),                                         # text: by distinct value
     ([dt.datetime(2024, 3, 1), dt.datetime(2024, 3, 1, 8), dt.date(2024, 3, 1), "", None, dt.time(8, 0),
-      dt.timedelta(hours=8), "2月31日"], "d"),                                       # by distinct value
+      dt.timedelta(hours=8), "2月31日"], "d"),                                       # dates too
     ([dt.datetime(2024, 3, 1), "", 7, 0], "d"),                                      # one number type too
-    ([dt.datetime(2024, 3, 1), True, 1, ""], "p"),                                   # True == 1: pickled
+    (["", "记-1", True, 1], "m"),                                                     # True == 1: marshalled
+    ([dt.datetime(2024, 3, 1), True, 1, ""], "p"),                                   # ... or pickled
     ([dt.datetime(2024, 3, 1), 0.0, -0.0, float("nan"), ""], "p"),                   # floats: pickled
+    ([f"记-{i}" for i in range(400)], "m"),                                           # mostly distinct text
 ])
 def test_a_column_comes_back_from_the_parse_worker_as_it_was(pool, way):
     """`_pack` / `_unpack` (the trip back from the parse worker) give every cell back: same type,
@@ -453,10 +456,12 @@ def test_a_column_comes_back_from_the_parse_worker_as_it_was(pool, way):
     cells = tuple(rnd.choice(pool) for _ in range(300))
     packed = _pack(cells)
     back = _unpack(pickle.loads(pickle.dumps(packed)))
-    same = [type(a) is type(b) and (a == b or (a != a and b != b))
-            and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b)) for a, b in zip(back, cells)]
     assert packed[0] == way
-    assert len(back) == len(cells) and all(same)
+    for got, want in ((back, cells), (list(back), cells), ([back[i] for i in range(-300, 0)], cells),
+                      (back[5:], cells[5:])):
+        same = [type(a) is type(b) and (a == b or (a != a and b != b))
+                and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b)) for a, b in zip(got, want)]
+        assert len(got) == len(want) and all(same)
 
 
 def test_amount_column_at_once_agrees_with_cell_by_cell():

@@ -90,3 +90,31 @@ def test_clean_files_give_no_findings_but_resolution_lists_and_info():
              if f["file"] and _relative(f["file"]) in clean and f["severity"] != "info"
              and f["code"] != "EX03"]
     assert noisy == []
+
+
+def test_the_fenced_parse_reads_every_sample_as_the_in_process_parse_does(xlsx):
+    """The parse worker sends columns back packed (marshalled, pickled, or as distinct values held
+    as `DictColumn`s); the ledgers built from them must be the ones an in-process parse gives,
+    frame for frame and finding for finding — on every sample and on a sheet of the odd cells."""
+    import pandas as pd
+
+    from finaudit.ingest import IngestOptions, load
+    from finaudit.ingest.preflight import Limits
+    from tests.conftest import D
+
+    odd = xlsx("东村.xlsx", {"现金日记账": [
+        ["某某镇东村2023年现金日记账"], ["日期", "凭证号", "摘要", "借方", "贷方", "余额"],
+        [D(2023, 1, 1), "", "上年结转", "", "", 1000],
+        *[[D(2023, 1, 1 + i % 28), f"记-{i % 7}", ("提现", "付电费", "", "本月合计")[i % 4], 5 * i, True if i == 3 else "",
+           -0.0 if i == 5 else 1000 + i] for i in range(1, 60)],
+        ["2月31日", "记-9", "购买办公用品", "", 12.5, "x"],
+    ]})
+    for path in [*sorted(p for p in SAMPLES.iterdir() if p.suffix in (".xlsx", ".xls", ".csv") or p.name == "北村"), odd]:
+        fenced = load([path], IngestOptions(limits=Limits(parse_in_child=True)))
+        alone = load([path], IngestOptions(limits=Limits(parse_in_child=False)))
+        assert [f.to_dict() for f in fenced.findings] == [f.to_dict() for f in alone.findings]
+        assert len(fenced.ledgers) == len(alone.ledgers) > 0
+        for a, b in zip(fenced.ledgers, alone.ledgers):
+            assert (a.sheet, a.kind, a.header_row, a.columns) == (b.sheet, b.kind, b.header_row, b.columns)
+            assert [f.to_dict() for f in a.findings] == [f.to_dict() for f in b.findings]
+            pd.testing.assert_frame_equal(a.frame, b.frame)

@@ -90,7 +90,7 @@ class Grid:
             read = list(zip_longest(*rows, fillvalue="")) if rows else []
         blank = ("",) * n
         columns = [blank if not 0 <= c - sheet.col0 < len(read) else
-                   (("",) * above + read[c - sheet.col0] if above else read[c - sheet.col0])
+                   (("",) * above + tuple(read[c - sheet.col0]) if above else read[c - sheet.col0])
                    for c in range(self.n_cols)]
         self._columns = (row, columns)
         return columns

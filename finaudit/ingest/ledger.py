@@ -34,6 +34,7 @@ from finaudit.ingest.aliases import (
     header_key,
 )
 from finaudit.ingest.layout import Grid, Header
+from finaudit.ingest.readers import DictColumn
 from finaudit.ingest.values import (
     CellParseError,
     normalise_text,
@@ -190,6 +191,7 @@ _BLANKS = ("", None)
 _TEXT_COLUMNS = ("summary", "date", "day", "month", "voucher", "voucher_no", "account_code", "account_name",
                  "name", "party", "counterparty", "asset_id", "contract_no")
 _BALANCE_COLUMNS = ("balance", "cash_balance", "bank_balance")
+_PARSED_COLUMNS = MONEY_COLUMNS | NUMBER_COLUMNS | DATE_COLUMNS  # read cell by cell
 
 
 def classify_rows(grid: Grid, header: Header, distinct: dict | None = None) -> list[tuple[int, str]]:
@@ -215,12 +217,17 @@ def classify_rows(grid: Grid, header: Header, distinct: dict | None = None) -> l
     outside = np.zeros(n, dtype=np.int32)  # filled cells outside the balance columns
     markers: dict[int, dict[int, str]] = {}  # column → {row index: marker}
     for c, column in enumerate(columns):
-        try:
-            if column[0] == "" and len(set(column)) == 1:  # an empty column (or padding)
+        if isinstance(column, DictColumn):  # distinct already, as the parse worker sent it
+            codes, values = column.codes, column.values
+            if values[codes[0]] == "" and (codes == codes[0]).all():  # an empty column
                 continue
-        except TypeError:  # an unhashable cell: look at every cell
-            pass
-        codes, values = _distinct(column)
+        else:
+            try:
+                if column[0] == "" and len(set(column)) == 1:  # an empty column (or padding)
+                    continue
+            except TypeError:  # an unhashable cell: look at every cell
+                pass
+            codes, values = _distinct(column)
         if distinct is not None:
             distinct[c] = codes, values
         is_filled = ~np.array([v in _BLANKS for v in values], dtype=bool)[codes]
@@ -279,9 +286,12 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
     known: dict[str, tuple[np.ndarray, list]] = {}  # a column's distinct values, for the rows taken
     for name, col in header.columns.items():
         column = columns[col]
-        raw = list(column[run]) if run else [column[i] for i in take]
         if col in distinct:
             known[name] = (distinct[col][0][run] if run else distinct[col][0][at]), distinct[col][1]
+        if name in known and name not in _PARSED_COLUMNS:
+            raw = []  # a text column whose distinct values are known: mapped by them alone
+        else:
+            raw = list(column[run]) if run else [column[i] for i in take]
         if name in MONEY_COLUMNS:
             data[name] = _parse_column(raw, checked, parse_amount, lambda i, e, n=name: cell_error(n, i, e, "SC02"))
         elif name in NUMBER_COLUMNS:

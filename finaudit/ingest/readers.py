@@ -23,6 +23,7 @@ import io
 import marshal
 import os
 import stat
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import count, zip_longest
@@ -247,31 +248,36 @@ def _parse_sheet(pc, workbook, meta, pack: bool) -> tuple:
     return (meta.name, hidden, (columns, n_rows), tuple(start), merged, None)
 
 
-# A column of plain values goes back from the worker marshalled: about 3 × faster than pickling
-# each cell, both ways (bench/stages.py). marshal itself refuses a date (ValueError, at the first
-# one), which is cheaper than looking at every cell's type; of the types calamine gives, it keeps
-# exactly str, int, float, bool and None. A column with dates or times goes as its distinct values
-# (pickled: a year of dates is a few hundred) and each cell's position of first occurrence
-# (marshalled): pickling 100,000 datetimes took 0.05-0.1 s. Cells are told apart by value there, so
-# only where no two cells of different types or signs can be equal: no number but of one type, and
-# no float (-0.0 == 0.0); else the column is pickled as it is.
-_DISTINCT_SAFE = frozenset({str, type(None), _dt.datetime, _dt.date, _dt.time, _dt.timedelta})
+# A column goes back from the worker in one of three ways (bench/stages.py has the figures):
+# - "d", as its distinct values and, for each cell, the position where its value first occurs: a
+#   column of text or dates repeats itself (a journal's 100,000 rows have 366 dates, a dozen 借贷
+#   words), so little travels, and the main process keeps the column so (`DictColumn`), which is
+#   also the ledger builder's first step. Cells are told apart by value there, so this is done only
+#   where no two cells of different types or signs can be equal: no float (-0.0 == 0.0) and at most
+#   one of int/bool. A text column of mostly distinct values goes marshalled instead.
+# - "m", marshalled: about 3 x faster than pickling each cell, both ways. marshal keeps exactly the
+#   types calamine gives but dates and times (str, int, float, bool, None).
+# - "p", pickled with the rest of the reply: a column with dates and floats, say.
+_DISTINCT_TYPES = frozenset({str, _dt.datetime, _dt.date, _dt.time, _dt.timedelta})
+_DISTINCT_SAFE = _DISTINCT_TYPES | {type(None)}
 
 
 def _pack(column: tuple) -> tuple[str, object]:
-    try:
-        return "m", marshal.dumps(column)
-    except ValueError:
-        pass
-    others = set(map(type, column)) - _DISTINCT_SAFE
-    if len(others) <= 1 and others <= {int, bool}:
+    types = set(map(type, column))
+    others = types - _DISTINCT_SAFE
+    if types & _DISTINCT_TYPES and len(others) <= 1 and others <= {int, bool}:
         first: dict = {}
         try:
             positions = list(map(first.setdefault, column, count()))  # each cell: where its value first is
         except TypeError:  # an unhashable cell (calamine makes none)
             return "p", column
-        return "d", (list(first), list(first.values()), marshal.dumps(positions))
-    return "p", column
+        plain = not types & (_DISTINCT_TYPES - {str})
+        if not (plain and 2 * len(first) > len(column)):
+            return "d", (list(first), array("q", first.values()).tobytes(), array("q", positions).tobytes())
+    try:
+        return "m", marshal.dumps(column)
+    except ValueError:  # a date or a time
+        return "p", column
 
 
 def _unpack(packed: tuple[str, object]) -> Sequence[object]:
@@ -279,9 +285,41 @@ def _unpack(packed: tuple[str, object]) -> Sequence[object]:
     if kind == "m":
         return marshal.loads(value)
     if kind == "d":
+        import numpy as np
+
         values, firsts, positions = value
-        return list(map(dict(zip(firsts, values)).__getitem__, marshal.loads(positions)))
+        # The first positions rise in the order the values were met: a cell's value is the one
+        # whose first position is its own or the last before it.
+        codes = np.searchsorted(np.frombuffer(firsts, dtype=np.int64), np.frombuffer(positions, dtype=np.int64))
+        return DictColumn(values, codes)
     return value
+
+
+class DictColumn(Sequence):
+    """A column held as its distinct ``values`` and each cell's index among them (``codes``, a numpy
+    array): how a column of text or dates comes back from the parse worker (`_pack`). Reads as the
+    sequence of its cells; a slice shares the values."""
+
+    __slots__ = ("values", "codes")
+
+    def __init__(self, values: list, codes):
+        self.values, self.codes = values, codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return DictColumn(self.values, self.codes[i])
+        return self.values[self.codes[i]]
+
+    def __iter__(self):
+        return iter(self.tolist())
+
+    def tolist(self) -> list:
+        import numpy as np
+
+        return np.fromiter(self.values, dtype=object, count=len(self.values))[self.codes].tolist()
 
 
 class _Parse:
