@@ -1,7 +1,7 @@
 """The benchmark suite: finaudit's wall time and peak memory per workload, next to python-calamine's
 raw read of the same files measured in the same run, and the ratio (issue 10's targets).
 
-    python bench/run.py [--rows 100000] [--villages 300] [--repeat 3] [--skip batch]
+    python bench/run.py [--rows 100000] [--villages 300] [--repeat 3] [--skip b] [--no-compile]
 
 Workloads (generated deterministically into a temporary folder):
   a  `finaudit check` of one 100,000-row cash journal with the default pack (target ≤ 2.0 × read)
@@ -17,6 +17,7 @@ the child's maximum resident set size. This prints figures and never fails on ti
 from __future__ import annotations
 
 import argparse
+import compileall
 import io
 import os
 import platform
@@ -105,10 +106,17 @@ def main() -> None:
     parser.add_argument("--villages", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip", action="append", default=[], help="workloads to leave out (a, b, c, d)")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="do not byte-compile finaudit first (time it as an uncompiled checkout)")
     args = parser.parse_args()
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} "
           f"{platform.python_version()}, {platform.platform()}")
+    # finaudit as an auditor has it installed: pip byte-compiles an installed package's modules. An
+    # editable checkout under PYTHONDONTWRITEBYTECODE=1 (set on our CI machines) would compile every
+    # module again at each start, ≈ 0.15 s that no installed copy pays (docs/performance.md).
+    if not args.no_compile:
+        compileall.compile_dir(ROOT / "finaudit", quiet=1)
     print(f"{'workload':<44} {'finaudit':>9} {'peak RSS':>11} {'calamine':>9} {'ratio':>7}   target")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
