@@ -470,6 +470,8 @@ def test_amount_column_at_once_agrees_with_cell_by_cell():
     import math
     import random
 
+    import numpy as np
+
     from finaudit.ingest.ledger import _parse_column
     from finaudit.ingest.values import CellParseError, parse_amount
 
@@ -496,4 +498,6 @@ def test_amount_column_at_once_agrees_with_cell_by_cell():
             want_errors.append((i, exc.reason))
     assert got == want and errors == want_errors
     assert all(type(v) is int for v in got if v is not None)
+    mask = np.array(checked)  # the builder passes one mask for every column: it must come back as it went
+    assert _parse_column(cells, mask, parse_amount, lambda i, exc: None) == want and mask.tolist() == checked
     assert any(isinstance(c, float) and math.isnan(c) for c in cells) and want_errors

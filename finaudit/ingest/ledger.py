@@ -195,7 +195,14 @@ _PARSED_COLUMNS = MONEY_COLUMNS | NUMBER_COLUMNS | DATE_COLUMNS  # read cell by 
 
 
 def classify_rows(grid: Grid, header: Header, distinct: dict | None = None) -> list[tuple[int, str]]:
-    """(absolute row, row_type) for every non-blank row under the header.
+    """(absolute row, row_type) for every non-blank row under the header (`_classify`'s arrays)."""
+    rows, types = _classify(grid, header, distinct)
+    return list(zip(rows.tolist(), types.tolist()))
+
+
+def _classify(grid: Grid, header: Header, distinct: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The absolute row (ints) and row_type (an object array of str) of every non-blank row under the
+    header.
 
     A row is, in this order: a repeated header (an all-text row sharing at least half the header's
     labels); a marker row when one of its labels names one ("本月合计", "过次页", … — the named text
@@ -210,7 +217,7 @@ def classify_rows(grid: Grid, header: Header, distinct: dict | None = None) -> l
     columns = grid.columns_from(start)
     n = max(grid.n_rows - start, 0)
     if not n:
-        return []
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
     filled = np.zeros(n, dtype=np.int32)
     texts = np.zeros(n, dtype=np.int32)
     balance_cols = [header.columns[c] for c in _BALANCE_COLUMNS if c in header.columns]
@@ -259,7 +266,10 @@ def classify_rows(grid: Grid, header: Header, distinct: dict | None = None) -> l
         for i in np.flatnonzero((outside == 0) & (filled > 0)).tolist():
             if row_type[i] is None:
                 row_type[i] = "formula_only"
-    return [(start + i, row_type[i] or TXN) for i in np.flatnonzero(filled > 0).tolist()]
+    kept = np.flatnonzero(filled > 0)
+    types = _objects(row_type)[kept]
+    types[types == None] = TXN  # noqa: E711 - elementwise
+    return start + kept, types
 
 
 def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: str | None,
@@ -267,22 +277,23 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
     """Canonical frame for one sheet, plus the findings for cells that could not be read."""
     sheet = grid.sheet.name
     distinct: dict[int, tuple[np.ndarray, list]] = {}
-    rows = classify_rows(grid, header, distinct)
+    rows, types = _classify(grid, header, distinct)
     letters = {name: column_letter(col) for name, col in header.columns.items()}
     findings: list[Finding] = []
-    data: dict[str, list] = {"_row": [r + 1 for r, _ in rows], "row_type": [t for _, t in rows]}
-    checked = [t not in NON_DATA for _, t in rows]
-    dated = [t == TXN for _, t in rows]  # a 本月合计 row's odd date cell is not worth a finding
+    # (lists when empty: pandas makes an empty list's column float64, as it always has here)
+    data: dict[str, Sequence] = {"_row": rows + 1, "row_type": types} if len(rows) else {"_row": [], "row_type": []}
+    checked = ~np.isin(types, sorted(NON_DATA)) if len(types) else np.zeros(0, dtype=bool)
+    dated = types == TXN  # a 本月合计 row's odd date cell is not worth a finding
 
     def cell_error(name: str, index: int, exc: CellParseError, code: str) -> None:
         findings.append(data_quality_finding(
             code, exc.reason, file=file, sheet=sheet,
-            row=rows[index][0] + 1, column=letters[name], village=village, key=name))
+            row=int(rows[index]) + 1, column=letters[name], village=village, key=name))
 
     columns, start = grid.columns_from(header.last_row + 1), header.last_row + 1
-    take = [r - start for r, _ in rows]
-    at = np.array(take, dtype=np.intp)
-    run = slice(take[0], take[-1] + 1) if take and take[-1] - take[0] == len(take) - 1 else None  # no blank rows
+    at = (rows - start).astype(np.intp)
+    run = slice(int(at[0]), int(at[-1]) + 1) if len(at) and at[-1] - at[0] == len(at) - 1 else None  # no blank rows
+    take = at.tolist() if run is None else None
     known: dict[str, tuple[np.ndarray, list]] = {}  # a column's distinct values, for the rows taken
     for name, col in header.columns.items():
         column = columns[col]
@@ -410,7 +421,7 @@ def _parse_column(raw: Sequence, checked: list[bool], parser, on_error) -> list:
     a float that is a whole number of 分 — for all cells at once; the rest go one by one."""
     n = len(raw)
     out = np.full(n, None, dtype=object)
-    todo = np.asarray(checked, dtype=bool)
+    todo = np.array(checked, dtype=bool)  # a copy: it is marked off below
     if parser is parse_amount and n:
         floats = np.fromiter(map(is_, map(type, raw), repeat(float)), dtype=bool, count=n) & todo
         if floats.any():
