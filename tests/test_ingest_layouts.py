@@ -372,7 +372,7 @@ def _classify_row_by_row(grid, header):
     return out
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(24))
 def test_column_wise_row_classifier_agrees_with_row_by_row(seed):
     """classify_rows works column by column; on random sheets (markers in any column, repeated
     headers, signatures, balance-only and blank rows, short rows, offsets) it gives what the
@@ -388,6 +388,7 @@ def test_column_wise_row_classifier_agrees_with_row_by_row(seed):
     cells_pool = ["", None, "  ", "付电费", "本月合计", "过次页", "承前页", "上年结转", "合计", "资产类小计",
                   "会计：张三", "出纳:李四", "记-3", "摘要", "借方", 12.5, 0, 3, dt.date(2024, 3, 1), True,
                   "本年累计", "结转下年", "日期"]
+    numbers = [12.5, 0, 3, 100.0, -7.25, 0.0, 1e6, None, float("nan"), True]
     rows = [["2024年 东村现金日记账"], header_labels]
     for _ in range(rnd.randint(0, 60)):
         kind = rnd.random()
@@ -397,6 +398,9 @@ def test_column_wise_row_classifier_agrees_with_row_by_row(seed):
             rows.append([""] * rnd.randint(0, 6))
         elif kind < 0.3:
             rows.append(["", "", "", "", "", rnd.choice([100.0, "", 7])])
+        elif seed % 2:  # amounts: columns of mostly numbers, with the odd blank, label or marker
+            rows += [[rnd.choice(cells_pool) if c < 3 or rnd.random() < 0.1 else rnd.choice(numbers)
+                      for c in range(6)] for _ in range(4)]
         else:
             rows.append([rnd.choice(cells_pool) for _ in range(rnd.randint(1, 7))])
     col0, row0 = rnd.choice([0, 0, 2]), rnd.choice([0, 3])

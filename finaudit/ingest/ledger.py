@@ -234,6 +234,10 @@ def _classify(grid: Grid, header: Header, distinct: dict | None = None) -> tuple
                     continue
             except TypeError:  # an unhashable cell: look at every cell
                 pass
+            text = np.fromiter(map(is_, map(type, column), repeat(str)), dtype=bool, count=n)
+            if 2 * np.count_nonzero(text) < n:  # a column of numbers: see `_number_column`
+                _number_column(column, text, c, c not in balance_cols, filled, outside, texts, markers)
+                continue
             codes, values = _distinct(column)
         if distinct is not None:
             distinct[c] = codes, values
@@ -270,6 +274,26 @@ def _classify(grid: Grid, header: Header, distinct: dict | None = None) -> tuple
     types = _objects(row_type)[kept]
     types[types == None] = TXN  # noqa: E711 - elementwise
     return start + kept, types
+
+
+def _number_column(column: Sequence, text: np.ndarray, c: int, counts_outside: bool, filled: np.ndarray,
+                   outside: np.ndarray, texts: np.ndarray, markers: dict[int, dict[int, str]]) -> None:
+    """`_classify`'s work on a column of mostly numbers (amounts, balances), whose values are nearly
+    all distinct: a number is filled and not text, so only its text cells (``text``) are looked at,
+    by distinct value; no distinct values are kept for the builder, which reads such a column cell
+    by cell."""
+    is_filled = ~np.fromiter(map(is_, column, repeat(None)), dtype=bool, count=len(column))
+    at = np.flatnonzero(text)
+    if len(at):
+        codes, values = _distinct([column[i] for i in at.tolist()])
+        is_filled[at] = ~np.array([v == "" for v in values], dtype=bool)[codes]
+        texts[at] += np.array([v.strip() != "" for v in values], dtype=np.int32)[codes]
+        found = _objects([_label_marker(v) if v else None for v in values])[codes]
+        if (named := np.flatnonzero(found != None)).size:  # noqa: E711 - elementwise
+            markers[c] = dict(zip(at[named].tolist(), found[named].tolist()))
+    filled += is_filled
+    if counts_outside:
+        outside += is_filled
 
 
 def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: str | None,
