@@ -25,6 +25,7 @@ from finaudit.report.model import Report, Status
 from finaudit.report.options import ReportOptions
 from finaudit.report.render import place_text
 from finaudit.report.sampling import HIGH_FINDING, sample_vouchers
+from finaudit.village.events import VOUCHER_PARTS_RE
 
 DATA_QUALITY_PREFIXES = ("IN", "SC")
 AGE_BUCKETS = ("1年以内", "1—2年", "2—3年", "3年以上")
@@ -359,7 +360,7 @@ def _voucher_ranges(village) -> list[list]:
     frame = frame[frame["voucher"].notna() & frame["date"].notna()]
     # The 字 and number of each distinct voucher text once (a voucher has many lines).
     codes, distinct = pd.factorize(frame["voucher"].astype(str))
-    parts = pd.Series(distinct, dtype=object).str.extract(r"^(?P<word>.*?)-?(?P<no>\d+)$")
+    parts = pd.Series(distinct, dtype=object).str.extract(VOUCHER_PARTS_RE.pattern)
     words = parts["word"].fillna("").str.strip("-").to_numpy(dtype=object)
     numbers = pd.to_numeric(parts["no"]).to_numpy()
     frame = frame.assign(word=words[codes], no=numbers[codes], month=frame["date"].dt.month)

@@ -520,7 +520,9 @@ def robust_stats(y: np.ndarray, populations: list[tuple[str, np.ndarray]], each_
         row_median[members], row_mad[members] = group_median, group_mad
         median[take], mad[take] = row_median[take], row_mad[take]
     scale = np.maximum(mad, min_spread)
-    return Robust(level, size, median, mad, scale, 0.6745 * (y - median) / scale)
+    with np.errstate(divide="ignore", invalid="ignore"):  # min_spread 0 and no spread: z is ±inf (or NaN)
+        z = 0.6745 * (y - median) / scale
+    return Robust(level, size, median, mad, scale, z)
 
 
 def robust_groups(amount: pd.Series, keys: dict[str, pd.Series] | pd.Series, min_group: int,

@@ -30,7 +30,7 @@ from finaudit.ingest.ledger import text_column as _text
 _JOURNAL_ACCOUNT = {"cash_journal": "101", "bank_journal": "102", "cash_bank_journal": "*"}
 _MONEY_ACCOUNTS = ("101", "102")
 _NOISE_RE = re.compile(r"[\s\d.,，。、:：;；()（）\[\]【】<>《》\"'“”‘’/\\\-—_~～#＃*]+|[年月日号元整]")
-_VOUCHER_RE = re.compile(r"^(?P<word>.*?)-?(?P<no>\d+)$")
+VOUCHER_PARTS_RE = re.compile(r"^(?P<word>.*?)-?(?P<no>\d+)$")  # "记-12" → 字 "记", 号 "12"
 
 Event = Hashable  # ("v", part, "2024-03-05", "记-12") for a voucher, ("j", file, sheet, row) for a row
 
@@ -60,7 +60,7 @@ class EventIndex:
 def _voucher_parts(value) -> tuple[str, str] | None:
     if not isinstance(value, str) or not value:
         return None
-    match = _VOUCHER_RE.match(value)
+    match = VOUCHER_PARTS_RE.match(value)
     return (match.group("word").strip("-"), match.group("no").lstrip("0") or "0") if match else (value, "")
 
 
