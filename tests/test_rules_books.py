@@ -16,7 +16,7 @@ import openpyxl
 import pytest
 
 from finaudit import api
-from finaudit.rules.books import period_end
+from finaudit.rules.accounts import period_end
 from finaudit.charts import parse_accounts
 
 D = dt.datetime
@@ -444,7 +444,8 @@ def _ref_account_unknown(rule, ledger, ctx):
     import pandas as pd
 
     from finaudit.charts import chart_named
-    from finaudit.rules.books import _PATH_RE, _book_year, _means, evidence_plain
+    from finaudit.rules.accounts import _PATH_RE, _means, evidence_plain
+    from finaudit.rules.books import _book_year
     frame = ledger.frame
     if "account_code" not in frame:
         return
@@ -488,7 +489,8 @@ def test_account_codes_and_unknown_accounts_agree_with_the_pandas_reference(seed
 
     from finaudit.ingest.ledger import Ledger
     from finaudit.rules.base import RuleContext
-    from finaudit.rules.books import AccountUnknown, _codes
+    from finaudit.rules.accounts import AccountUnknown
+    from finaudit.rules.books import _codes
     rng = np.random.default_rng(seed)
     n = int(rng.integers(0, 400)) if seed % 6 else int(rng.integers(0, 2))
     codes = np.array(["101", "102", "10201", "102.01", "502", "511", "521", "541", "999", "12", "", None, "科目541",
@@ -608,7 +610,8 @@ def test_shared_trial_balance_sheet_gives_each_rule_what_it_alone_would(xlsx):
 
     from finaudit.ingest import IngestOptions, load
     from finaudit.rules.base import RuleContext
-    from finaudit.rules.books import PLNotClosed, TrialBalance
+    from finaudit.rules.accounts import PLNotClosed
+    from finaudit.rules.books import TrialBalance
     # One amount per balance, read by the account's side: a local account's side changes the sheet.
     header = ["科目编码", "科目名称", "期初余额", "本期借方", "本期贷方", "期末余额"]
     rows = [["某某镇东村2023年科目余额表"], header,
