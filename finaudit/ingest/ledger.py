@@ -211,7 +211,7 @@ def _classify(grid: Grid, header: Header, distinct: dict | None = None) -> tuple
     transaction. Worked column by column — each cell's blankness and text, and a label's marker,
     are found once per distinct value — and only the rare all-text rows are looked at one by one.
     ``distinct``, when given, receives each non-empty column's `_distinct` (column index → codes,
-    values), for the builder to reuse.
+    values), for the builder to reuse; not a column of mostly numbers (`_number_column`).
     """
     start = header.last_row + 1
     columns = grid.columns_from(start)
