@@ -361,8 +361,8 @@ class _Readings:
         self._out: list[_Reading] = []
         self._blocked = False
         self._fields: dict[str, np.ndarray] = {}
-        self._type_codes: np.ndarray | None = None
-        self._type_code: dict[str, int] = {}
+        self._type_codes, names = pd.factorize(self.types)  # the row types as small integers
+        self._type_code = {name: code for code, name in enumerate(names)}
 
     def of(self, i: int) -> list[_Reading]:
         """Readings for the subtotal at position i; empty when it cannot be verified from this sheet
@@ -415,9 +415,6 @@ class _Readings:
 
     def previous(self, i: int, types) -> int:
         """The position of the last row above i of one of `types`, else -1."""
-        if self._type_codes is None:  # the row types as small integers, once
-            self._type_codes, names = pd.factorize(self.types)
-            self._type_code = {name: code for code, name in enumerate(names)}
         wanted = [self._type_code[t] for t in types if t in self._type_code]
         hits = np.flatnonzero(np.isin(self._type_codes[:i], wanted))
         return int(hits[-1]) if len(hits) else -1

@@ -97,7 +97,7 @@ def _match_subaccounts(books: list[Book], children: list[TbAccount]) -> dict[int
     return out if len(set(codes)) == len(codes) else None
 
 
-def _first_level(codes: pd.Series) -> np.ndarray:
+def _first_level_codes(codes: pd.Series) -> np.ndarray:
     """The first-level account (the first three digits, spaces taken out, after any leading
     non-digits) of each voucher line's code, None where it has fewer; worked once per distinct code."""
     at, distinct = pd.factorize(codes.astype("string"))  # a blank is -1: the None appended last
@@ -183,7 +183,7 @@ class Village:
                                           "debit": pd.Series(dtype="Int64"), "credit": pd.Series(dtype="Int64"),
                                           "_unreadable": pd.Series(dtype=bool)})
         lines = pd.concat(frames, ignore_index=True)
-        lines["account"] = pd.Series(_first_level(lines["account_code"]) if "account_code" in lines else None,
+        lines["account"] = pd.Series(_first_level_codes(lines["account_code"]) if "account_code" in lines else None,
                                      index=lines.index, dtype=object)
         for name in ("debit", "credit"):
             lines[name] = _money(lines, name)
