@@ -510,6 +510,36 @@ def test_cheap_bounds_decide_as_counting_every_cell(tmp_path, chunk, sample):
     same()
 
 
+def test_tag_index_answers_as_the_regexes_it_replaces():
+    """`_Tags` against the regex searches it saves a scanned buffer: "<!" and "<?" exactly, the
+    longest "<"-free run exactly (against a plain loop), and no `_FAST_NO_VALUE_RE` or long-text
+    match that it says cannot be there."""
+    import re
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    piece = st.sampled_from(["<", ">", "!", "?", "/", "f", "<f>", "</f>", "<f/>", "<f t=\"x\"/></c>",
+                             "</f></c>", "</f><v/></c>", "<v>1</v>", "<c r=\"A1\">", "x" * 7, "中", " "])
+
+    @settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.lists(piece, max_size=30), st.integers(0, 400), st.integers(0, 12))
+    def same(pieces, end_at, n):
+        buf = "".join(pieces).encode()
+        end = min(end_at, len(buf))
+        tags = pf._Tags(buf)
+        assert tags.follows(b"!") == (pf._BANG_RE.search(buf) is not None)
+        assert tags.follows(b"?") == (pf._PI_RE.search(buf) is not None)
+        runs = [len(run) for run in buf[:end].split(b"<")]
+        assert tags.longest_text(end) == max(runs)
+        if tags.longest_text(end) <= n:
+            assert re.compile(rb">([^<]{%d,})" % (n + 1)).search(buf, 0, end) is None
+        if not tags.formula_tag(end):
+            assert pf._FAST_NO_VALUE_RE.search(buf, 0, end) is None
+
+    same()
+
+
 def test_cheap_bounds_hold_whenever_they_pass(monkeypatch):
     """What `_Scan.bound_cells` promises, region by region: when it does not ask for a recount, the
     region has nothing `_FAST_ODD_RE` finds and every `_FAST_REF_RE` cell lies within the bounds it
