@@ -15,8 +15,9 @@ from finaudit.findings import Finding
 from finaudit.ingest import IngestOptions, NoInputError, Prefetch, load
 from finaudit.ingest.preflight import Limits
 from finaudit.report.model import Report
-from finaudit.rules.engine import code_selected, run_rules
+from finaudit.rules.engine import code_selected, prepare_rules, run_rules
 from finaudit.rules.packs import PackError, RuleSet, load_ruleset
+from finaudit.schemas import prepare as prepare_schemas
 from finaudit.schemas import validate_ledger
 
 __all__ = ["audit", "NoInputError", "PackError", "load_ruleset"]
@@ -69,6 +70,10 @@ def audit(
             merged_aliases.setdefault(canonical, []).extend(names)
         options = IngestOptions(village=village, year=year, aliases=merged_aliases or None,
                                 limits=limits or ruleset.reading_limits(), password=password)
+        if prefetched is not None and prefetched.pending():
+            # this core would wait for the parse: load now what pandera and the rules load first
+            prepare_schemas()
+            prepare_rules(ruleset, select=select, ignore=ignore, go_on=prefetched.pending)
         intake = load(paths, options, prefetched)
     finally:  # a bad pack must not leave the begun read holding the parse worker
         if prefetched is not None:

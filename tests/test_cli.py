@@ -190,3 +190,71 @@ def test_under_a_profiler_the_process_exits_normally(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "check" in proc.stdout
     assert out.stat().st_size > 0
+
+
+# ---- the first workbook's read begun before typer parses (cli._begin_early_read) -----------------
+
+
+def test_the_early_read_knows_every_option_typer_knows():
+    """The options `_begin_early_read` steps over come from the command functions' signatures: the
+    same names, and the same flags, as typer's own parser has."""
+    import typer.main
+
+    from finaudit import cli
+
+    group = typer.main.get_command(app)
+    for name, command in (("check", cli.check), ("report", cli.report)):
+        params = group.commands[name].params
+        expected = {o: not p.is_flag for p in params if p.param_type_name == "option"
+                    for o in (*p.opts, *p.secondary_opts) if o != "--help"}
+        assert cli._option_arity(command) == expected
+
+
+def test_the_early_read_is_taken_by_the_audit_of_the_same_paths(xlsx, monkeypatch):
+    from finaudit import cli
+    from finaudit.ingest import isolation
+
+    path = xlsx("东村.xlsx", {"现金日记账": CLEAN})
+    monkeypatch.setattr(cli, "_early", {})
+    cli._begin_early_read(["--debug", "check", str(path), "--format", "json", "--fail-on=never", "-r", "x.yaml"])
+    read = cli._early["read"]
+    assert read is not None and read.paths == [path] and read.read is not None
+    assert cli._prefetch([path], None, None) is read and "read" not in cli._early
+    read.cancel()
+
+    other = xlsx("西村.xlsx", {"现金日记账": CLEAN})
+    cli._begin_early_read(["report", "-o", str(other.parent / "out"), "--", str(path)])
+    early = cli._early["read"]
+    assert early.paths == [path]
+    taken = cli._prefetch([other], None, None)  # typer parsed other paths: the early read is given up
+    assert taken is not early and taken.paths == [other] and early.read is None
+    taken.cancel()
+    assert isolation._lock.acquire(timeout=5)  # no read left holding the worker
+    isolation._lock.release()
+
+
+@pytest.mark.parametrize("args", [
+    ["check"], ["rules"], ["check", "--help", "{path}"], ["check", "{path}", "--bogus"],
+    ["check", "{path}", "--limit", "max_rows=5"], ["check", "{path}", "--password-file", "pw.txt"],
+    ["check", "{path}", "--format"], ["check", "-", "{path}"], ["report", "{path}", "--township=x", "-x"],
+])
+def test_no_early_read_unless_the_command_line_is_plain(xlsx, monkeypatch, args):
+    """--limit and --password-file change how the file is read, an unknown option or a missing value
+    is for typer to report: the read then waits for typer's parse."""
+    from finaudit import cli
+
+    path = xlsx("东村.xlsx", {"现金日记账": CLEAN})
+    monkeypatch.setattr(cli, "_early", {})
+    cli._begin_early_read([a.format(path=path) for a in args])
+    assert cli._early.get("read") is None
+
+
+def test_check_from_the_command_line_gives_the_api_result(xlsx):
+    """`python -m finaudit check` (main, with its early read) says what `api.audit` says."""
+    path = xlsx("东村.xlsx", {"现金日记账": BROKEN})
+    out = subprocess.run([sys.executable, "-m", "finaudit", "check", str(path), "--format", "json"],
+                         capture_output=True, text=True)
+    assert out.returncode == 1, out.stderr
+    got, expected = json.loads(out.stdout), api.audit([path]).to_dict()
+    assert [f["code"] for f in got["findings"]] == [f["code"] for f in expected["findings"]]
+    assert got["findings"] == expected["findings"]

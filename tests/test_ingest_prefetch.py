@@ -86,3 +86,69 @@ def test_a_second_read_begun_while_one_is_in_flight_fails_instead_of_hanging(xls
     [finding] = intake.findings
     assert finding.code == "IN01" and "内部错误" in finding.message and "in flight" in finding.message
     assert load([path]).ledgers[0].data_rows == 2
+
+
+def test_pending_says_whether_the_worker_is_still_at_it():
+    import time
+
+    if not isolation.AVAILABLE:
+        return
+    with isolation.submit(time.sleep, 1.0, seconds=30, memory=2**30) as call:
+        assert call.pending()  # a second of sleep in the worker, asked at once
+        assert call.result() is None
+        assert not call.pending()  # taken
+
+
+def test_a_prefetch_is_not_pending_once_taken_or_given_up(xlsx):
+    path = xlsx("现金日记账.xlsx", {"现金日记账": ROWS})
+    begun = prefetch([path], Limits())
+    assert load([path], prefetched=begun).ledgers[0].data_rows == 2
+    assert not begun.pending()
+    begun = prefetch([path], Limits())
+    begun.cancel()
+    assert not begun.pending()
+
+
+def test_an_audit_that_prepares_while_the_worker_parses_finds_the_same(xlsx, monkeypatch):
+    """`api.audit` loads pandera's and the rules' first-use modules while a prefetched parse is
+    pending; the result is the audit's without it, with --select and --ignore too."""
+    from finaudit import api
+    from finaudit.ingest import Prefetch
+    from finaudit.rules import engine
+
+    path = xlsx("东村/现金日记账.xlsx", {"现金日记账": [*ROWS, [D(2023, 1, 14), "记-2", "付劳务费", "", 2500, -1500]]})
+    prepared = []
+    real = engine.prepare_rules
+    monkeypatch.setattr(api, "prepare_rules", lambda *a, **k: prepared.append(k) or real(*a, **k))
+    monkeypatch.setattr(Prefetch, "pending", lambda self: self.read is not None)  # as if still parsing
+    for select, ignore in ((None, None), (["CA", "LG"], None), (None, ["EX08", "CA"])):
+        plain = api.audit([path], select=select, ignore=ignore)
+        begun = api.audit([path], select=select, ignore=ignore, prefetched=prefetch([path], Limits()))
+        assert [f.to_dict() for f in begun.findings] == [f.to_dict() for f in plain.findings]
+        assert plain.findings  # the negative balance and the duplicate voucher number at least
+    assert [(k["select"], k["ignore"]) for k in prepared] == [(None, None), (["CA", "LG"], None), (None, ["EX08", "CA"])]
+
+
+def test_prepare_rules_prepares_the_rules_that_will_run_while_there_is_time(monkeypatch):
+    from finaudit.rules import engine
+    from finaudit.rules.packs import load_ruleset
+    from finaudit.rules.registry import all_rules
+
+    called = []
+    for cls in all_rules():
+        monkeypatch.setattr(cls, "prepare", classmethod(lambda c: called.append(c.code)))
+    ruleset = load_ruleset(None)
+    engine.prepare_rules(ruleset, select=["EX"], ignore=["EX02"])
+    expected = [c.code for c in all_rules() if c.code.startswith("EX") and c.code != "EX02"
+                and ruleset.rules[c.code].enabled]
+    assert called == expected and "EX08" in called
+    called.clear()
+    engine.prepare_rules(ruleset, go_on=lambda: len(called) < 3)
+    assert len(called) == 3
+
+
+def test_the_holiday_rule_prepares_its_calendar():
+    """EX08's `prepare` imports the holidays package (≈ 0.1 s), which its first check would."""
+    code = ("import sys; from finaudit.rules.expense import HolidayEntry; assert 'holidays' not in sys.modules; "
+            "HolidayEntry.prepare(); assert 'holidays.countries.china' in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -171,6 +171,10 @@ class Prefetch:
         if read is not None:
             read.cancel()
 
+    def pending(self) -> bool:
+        """Whether the first workbook is still being parsed, so that taking it would wait."""
+        return self.read is not None and self.read.pending()
+
 
 def prefetch(paths: Iterable[str | os.PathLike], limits: Limits, password: str | None = None) -> Prefetch | None:
     """List the files under `paths` and begin reading the first workbook, so that its parse runs in

@@ -113,6 +113,14 @@ class Call:
     def send(self, args: tuple) -> None:
         self._step(self.worker.send, args, self.deadline)
 
+    def pending(self) -> bool:
+        """Whether the worker is still at it: no reply has begun to come back. Never waits."""
+        if self.done or self.worker.dead:
+            return False
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.worker.reply_r, selectors.EVENT_READ)
+            return not selector.select(0)
+
     def result(self) -> Any:
         """Wait for the worker's answer.
 

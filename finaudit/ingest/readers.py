@@ -179,6 +179,10 @@ class BookRead:
         if parse is not None:
             parse.cancel()
 
+    def pending(self) -> bool:
+        """Whether `finish` would wait now: the worker is still parsing."""
+        return self.parse is not None and self.parse.pending()
+
 
 class _TooLarge(Exception):
     def __init__(self, size: int):
@@ -344,6 +348,10 @@ class _Parse:
                                              seconds=limits.max_parse_seconds, memory=limits.max_parse_memory)
             except isolation.ChildFailed as exc:
                 self.failed = exc
+
+    def pending(self) -> bool:
+        """Whether the fenced parse is still running (one not started, or run here, is not)."""
+        return self.call is not None and self.call.pending()
 
     def result(self) -> dict:
         """The parse, as `_parse_workbook` returns it (started now when `start` was not called).

@@ -310,3 +310,9 @@ class Rule:
     def check(self, ledger, ctx: RuleContext) -> Iterable[Finding]:
         """Findings for one ledger (scope "ledger") or for a `Village` (scope "village")."""
         raise NotImplementedError
+
+    @classmethod
+    def prepare(cls) -> None:
+        """Load ahead what the first check in a process would load first (a library, a calendar),
+        so that it is done while the files are still being read (`engine.prepare_rules`). A check
+        never relies on it having run."""

@@ -9,7 +9,7 @@ not a crash). `select`/`ignore` take codes or prefixes ("CA", "EX0").
 from __future__ import annotations
 
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -52,12 +52,10 @@ def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | No
     """
     run = RuleRun()
     instances: list[tuple[Rule, RuleContext]] = []
-    for cls in all_rules():
-        config = ruleset.rules[cls.code]
-        if config.enabled and code_selected(cls.code, select, ignore):
-            rule = cls()
-            instances.append((rule, RuleContext(rule, config.params, config.severity,
-                                                 ruleset.officials, [], ruleset.accounts)))
+    for cls, config in _enabled(ruleset, select, ignore):
+        rule = cls()
+        instances.append((rule, RuleContext(rule, config.params, config.severity,
+                                            ruleset.officials, [], ruleset.accounts)))
     for spec in ruleset.custom:
         if code_selected(spec.code, select, ignore):
             rule = custom_rule(spec)
@@ -77,6 +75,24 @@ def run_rules(ledgers: Sequence, ruleset: RuleSet, *, select: Sequence[str] | No
     per_event = {rule.code for rule, _ in instances if rule.per_event}
     run.findings = merge_events(run.findings, villages, per_event)
     return run
+
+
+def prepare_rules(ruleset: RuleSet, *, select: Sequence[str] | None = None,
+                  ignore: Sequence[str] | None = None, go_on: Callable[[], bool] = lambda: True) -> None:
+    """`Rule.prepare` of every built-in rule `run_rules` would run, while ``go_on()`` says there is
+    time for it (`api.audit`: while the worker still parses the first workbook)."""
+    for cls, _ in _enabled(ruleset, select, ignore):
+        if not go_on():
+            return
+        cls.prepare()
+
+
+def _enabled(ruleset: RuleSet, select: Sequence[str] | None, ignore: Sequence[str] | None):
+    """(rule class, its configuration) of the pack's enabled built-in rules that are selected."""
+    for cls in all_rules():
+        config = ruleset.rules[cls.code]
+        if config.enabled and code_selected(cls.code, select, ignore):
+            yield cls, config
 
 
 def _run_rule(rule: Rule, ctx: RuleContext, targets: Sequence) -> tuple[list[Finding], int, list[str]]:

@@ -35,7 +35,7 @@ from finaudit.ingest.ledger import text_column as text
 from finaudit.rules.base import Distinct, Param, Rule, cell_text, quoted, row_codes, rows_where, text_distinct
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
-from finaudit.rules.calendar import WorkCalendar, package_label
+from finaudit.rules.calendar import WorkCalendar, package_label, package_years
 
 SPENDING_KINDS = JOURNAL_KINDS | {"vouchers"}
 TXN = "txn"
@@ -725,6 +725,10 @@ class HolidayEntry(Rule):
         Param("extra_holidays", "list[date]", (), "日历包未收录的放假日（YYYY-MM-DD），如次年安排"),
         Param("extra_workdays", "list[date]", (), "日历包未收录的调休上班日（YYYY-MM-DD）"),
     )
+
+    @classmethod
+    def prepare(cls) -> None:
+        package_years()  # imports the holidays package and its China calendar: ≈ 0.1 s
 
     def check(self, ledger, ctx):
         txn = ledger.transactions

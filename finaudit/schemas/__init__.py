@@ -6,7 +6,7 @@ debit/credit per row, required values present. Validation is lazy, so every fail
 `validate_ledger` turns pandera's failure-case frame into `SC` findings at the source row and column.
 """
 
-from finaudit.schemas.adapter import validate_ledger
+from finaudit.schemas.adapter import prepare, validate_ledger
 from finaudit.schemas.models import schema_for
 
-__all__ = ["schema_for", "validate_ledger"]
+__all__ = ["prepare", "schema_for", "validate_ledger"]

@@ -8,6 +8,8 @@ A cell already reported while reading (an unreadable amount or date) is not repo
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
 import pandera.pandas as pa
 
@@ -35,6 +37,23 @@ _ROW_CHECK_COLUMN = {"SC04": "credit"}
 
 def _label(column: str) -> str:
     return COLUMN_LABELS.get(column, column)
+
+
+@cache
+def prepare() -> None:
+    """Load what pandera loads on its first validation in a process (its pandas backends, the
+    built-in checks, the gathering of failure cases: ≈ 0.07 s) by validating two one-row cash
+    journals, a valid one and one with both 借 and 贷. `api.audit` calls it while the worker still
+    parses the first workbook; nothing depends on it having run."""
+    money = pd.array([100], dtype="Int64")
+    frame = pd.DataFrame({"date": pd.to_datetime(["2024-01-02"]), "summary": ["备用金"], "debit": money,
+                          "credit": pd.array([pd.NA], dtype="Int64"), "balance": money})
+    schema = schema_for("cash_journal")
+    schema.validate(frame, lazy=True)
+    try:
+        schema.validate(frame.assign(credit=money), lazy=True)
+    except pa.errors.SchemaErrors:
+        pass
 
 
 def validate_ledger(ledger: Ledger) -> list[Finding]:
