@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import compress, repeat
@@ -188,6 +189,9 @@ def _header_keys(grid: Grid, header: Header) -> set[str]:
 
 
 _BLANKS = ("", None)
+# A cell's type as a small code, for three masks from one pass over a column of numbers.
+_TEXT, _FLOAT, _NONE = 1, 2, 3
+_KINDS = defaultdict(int, {str: _TEXT, float: _FLOAT, type(None): _NONE})  # any other type: 0
 _TEXT_COLUMNS = ("summary", "date", "day", "month", "voucher", "voucher_no", "account_code", "account_name",
                  "name", "party", "counterparty", "asset_id", "contract_no")
 _BALANCE_COLUMNS = ("balance", "cash_balance", "bank_balance")
@@ -200,7 +204,8 @@ def classify_rows(grid: Grid, header: Header, distinct: dict | None = None) -> l
     return list(zip(rows.tolist(), types.tolist()))
 
 
-def _classify(grid: Grid, header: Header, distinct: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _classify(grid: Grid, header: Header, distinct: dict | None = None,
+              cells: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The absolute row (ints) and row_type (an object array of str) of every non-blank row under the
     header.
 
@@ -212,6 +217,9 @@ def _classify(grid: Grid, header: Header, distinct: dict | None = None) -> tuple
     are found once per distinct value — and only the rare all-text rows are looked at one by one.
     ``distinct``, when given, receives each non-empty column's `_distinct` (column index → codes,
     values), for the builder to reuse; not a column of mostly numbers (`_number_column`).
+    ``cells`` receives for each non-empty column which cells are neither "" nor None, which the
+    builder need not parse, and for a column of numbers which cells are floats (column index →
+    (bool array, bool array or None)).
     """
     start = header.last_row + 1
     columns = grid.columns_from(start)
@@ -229,19 +237,22 @@ def _classify(grid: Grid, header: Header, distinct: dict | None = None) -> tuple
             if values[codes[0]] == "" and (codes == codes[0]).all():  # an empty column
                 continue
         else:
-            try:
-                if column[0] == "" and len(set(column)) == 1:  # an empty column (or padding)
-                    continue
-            except TypeError:  # an unhashable cell: look at every cell
-                pass
-            text = np.fromiter(map(is_, map(type, column), repeat(str)), dtype=bool, count=n)
+            if column[0] == "" and column.count("") == len(column):  # an empty column (or padding)
+                continue
+            kinds = np.fromiter(map(_KINDS.__getitem__, map(type, column)), dtype=np.int8, count=n)
+            text = kinds == _TEXT
             if 2 * np.count_nonzero(text) < n:  # a column of numbers: see `_number_column`
-                _number_column(column, text, c, c not in balance_cols, filled, outside, texts, markers)
+                is_filled = _number_column(column, text, kinds != _NONE, c, c not in balance_cols,
+                                           filled, outside, texts, markers)
+                if cells is not None:
+                    cells[c] = is_filled, kinds == _FLOAT
                 continue
             codes, values = _distinct(column)
         if distinct is not None:
             distinct[c] = codes, values
         is_filled = ~np.array([v in _BLANKS for v in values], dtype=bool)[codes]
+        if cells is not None:
+            cells[c] = is_filled, None
         filled += is_filled
         if c not in balance_cols:
             outside += is_filled
@@ -276,13 +287,14 @@ def _classify(grid: Grid, header: Header, distinct: dict | None = None) -> tuple
     return start + kept, types
 
 
-def _number_column(column: Sequence, text: np.ndarray, c: int, counts_outside: bool, filled: np.ndarray,
-                   outside: np.ndarray, texts: np.ndarray, markers: dict[int, dict[int, str]]) -> None:
+def _number_column(column: Sequence, text: np.ndarray, not_none: np.ndarray, c: int, counts_outside: bool,
+                   filled: np.ndarray, outside: np.ndarray, texts: np.ndarray,
+                   markers: dict[int, dict[int, str]]) -> np.ndarray:
     """`_classify`'s work on a column of mostly numbers (amounts, balances), whose values are nearly
     all distinct: a number is filled and not text, so only its text cells (``text``) are looked at,
     by distinct value; no distinct values are kept for the builder, which reads such a column cell
-    by cell."""
-    is_filled = ~np.fromiter(map(is_, column, repeat(None)), dtype=bool, count=len(column))
+    by cell. Returns which cells are filled (neither "" nor None): ``not_none`` marked off."""
+    is_filled = not_none
     at = np.flatnonzero(text)
     if len(at):
         codes, values = _distinct([column[i] for i in at.tolist()])
@@ -294,6 +306,7 @@ def _number_column(column: Sequence, text: np.ndarray, c: int, counts_outside: b
     filled += is_filled
     if counts_outside:
         outside += is_filled
+    return is_filled
 
 
 def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: str | None,
@@ -301,7 +314,8 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
     """Canonical frame for one sheet, plus the findings for cells that could not be read."""
     sheet = grid.sheet.name
     distinct: dict[int, tuple[np.ndarray, list]] = {}
-    rows, types = _classify(grid, header, distinct)
+    cells: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+    rows, types = _classify(grid, header, distinct, cells)
     letters = {name: column_letter(col) for name, col in header.columns.items()}
     findings: list[Finding] = []
     # (lists when empty: pandas makes an empty list's column float64, as it always has here)
@@ -327,10 +341,13 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
             raw = []  # a text column whose distinct values are known: mapped by them alone
         else:
             raw = list(column[run]) if run else [column[i] for i in take]
-        if name in MONEY_COLUMNS:
-            data[name] = _parse_column(raw, checked, parse_amount, lambda i, e, n=name: cell_error(n, i, e, "SC02"))
-        elif name in NUMBER_COLUMNS:
-            data[name] = _parse_column(raw, checked, _parse_number, lambda i, e, n=name: cell_error(n, i, e, "SC02"))
+        if name in MONEY_COLUMNS or name in NUMBER_COLUMNS:
+            # a blank cell parses to None: only the filled cells of the checked rows are parsed
+            is_filled, floats = cells.get(col, (None, None))
+            wanted = checked if is_filled is None else checked & is_filled[at]
+            parser = parse_amount if name in MONEY_COLUMNS else _parse_number
+            data[name] = _parse_column(raw, wanted, parser, lambda i, e, n=name: cell_error(n, i, e, "SC02"),
+                                       None if floats is None else floats[at])
         elif name in DATE_COLUMNS:
             data[name] = raw  # parsed below, with the year known
         elif name in ("voucher", "voucher_no"):
@@ -439,15 +456,18 @@ def _parse_number(value: object) -> int | float | None:
     return int(number) if number.is_integer() else number
 
 
-def _parse_column(raw: Sequence, checked: list[bool], parser, on_error) -> list:
+def _parse_column(raw: Sequence, checked: list[bool], parser, on_error, floats: np.ndarray | None = None) -> list:
     """``parser`` over the cells of the checked rows (blank cells are None); a cell it cannot read
     is None and goes to ``on_error(i, exc)``, in row order. Amount columns take the common case —
-    a float that is a whole number of 分 — for all cells at once; the rest go one by one."""
+    a float that is a whole number of 分 — for all cells at once; the rest go one by one.
+    ``floats``: which cells are floats, when `_classify` knows."""
     n = len(raw)
     out = np.full(n, None, dtype=object)
     todo = np.array(checked, dtype=bool)  # a copy: it is marked off below
     if parser is parse_amount and n:
-        floats = np.fromiter(map(is_, map(type, raw), repeat(float)), dtype=bool, count=n) & todo
+        if floats is None:
+            floats = np.fromiter(map(is_, map(type, raw), repeat(float)), dtype=bool, count=n)
+        floats = floats & todo
         if floats.any():
             values = np.fromiter(compress(raw, floats), dtype=np.float64)
             with np.errstate(invalid="ignore"):  # NaN and inf cells: left to parse_amount
