@@ -505,3 +505,33 @@ def test_amount_column_at_once_agrees_with_cell_by_cell():
     mask = np.array(checked)  # the builder passes one mask for every column: it must come back as it went
     assert _parse_column(cells, mask, parse_amount, lambda i, exc: None) == want and mask.tolist() == checked
     assert any(isinstance(c, float) and math.isnan(c) for c in cells) and want_errors
+    # as the builder calls it: only the filled cells checked, the floats known from _classify
+    filled = np.array([not (c == "" or c is None) for c in cells])
+    floats = np.array([type(c) is float for c in cells])
+    assert _parse_column(cells, mask & filled, parse_amount, lambda i, exc: None, floats) == want
+
+
+def test_date_column_from_its_distinct_days_is_the_whole_column_converted():
+    """`_datetimes` converts only the distinct days in use; pandas must choose the same unit and
+    give the same values as for the whole column, whatever the mixture and order of types."""
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.ingest.ledger import _datetimes
+
+    rnd = random.Random(7)
+    pool = [dt.date(2023, 1, 5), dt.datetime(2023, 1, 6, 12, 30), pd.Timestamp("2023-01-07"),
+            pd.Timestamp("2023-01-08 10:00:00.123456"), dt.date(1999, 12, 31), None, dt.datetime(2024, 2, 29)]
+    units = set()
+    for _ in range(400):
+        days = rnd.sample(pool, rnd.randint(1, len(pool)))
+        codes = np.array([rnd.randrange(len(days)) for _ in range(rnd.randint(0, 30))], dtype=np.intp)
+        blank = np.array([rnd.random() < 0.2 for _ in codes], dtype=bool)
+        whole = np.array(days + [None], dtype=object)[np.where(blank, len(days), codes)]
+        want = pd.to_datetime(pd.Series(whole, dtype=object), errors="coerce")
+        got = pd.Series(_datetimes(days, codes, blank))
+        assert got.dtype == want.dtype and got.equals(want)
+        units.add(str(want.dtype))
+    assert len(units) >= 2  # the mixtures reach more than one unit

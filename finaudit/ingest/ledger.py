@@ -351,9 +351,9 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
         elif name in DATE_COLUMNS:
             data[name] = raw  # parsed below, with the year known
         elif name in ("voucher", "voucher_no"):
-            data[name] = _map_distinct(normalise_voucher, raw, known.get(name))
+            data[name] = _text_array(normalise_voucher, raw, known.get(name))
         else:
-            data[name] = _map_distinct(_text_or_none, raw, known.get(name))
+            data[name] = _text_array(_text_or_none, raw, known.get(name))
 
     frame = pd.DataFrame(data)
     date_blank = pd.Series(_map_distinct(_blank, data["date"], known.get("date")) if "date" in data
@@ -365,8 +365,6 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
         # each distinct cell read once (a year has 365 days); the problems reported per row
         codes, values = known.get(name) or _distinct(data[name])
         read = [_read_date(v, year) for v in values]
-        parsed = _objects([day for day, _ in read] or [None])[codes]
-        parsed[undated] = None
         failed = np.array([exc is not None for _, exc in read] or [False])[codes] & ~undated
         for i in np.flatnonzero(failed).tolist():
             exc = read[codes[i]][1]
@@ -374,7 +372,7 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
                 date_issue[i] = exc.reason
             else:
                 cell_error(name, i, exc, "SC03")
-        frame[name] = pd.to_datetime(pd.Series(parsed, dtype=object), errors="coerce")
+        frame[name] = _datetimes([day for day, _ in read], codes, undated)
     if "date" not in header.columns and "day" in header.columns:
         frame["date"], letters["date"] = _split_dates(frame, year, dated, date_issue, cell_error), letters["day"]
     if "date" in frame:
@@ -400,6 +398,29 @@ def _map_distinct(normalise, raw: Sequence, known: tuple[np.ndarray, list] | Non
     (codes for ``raw``; its values may include some that ``raw`` lacks)."""
     codes, values = known or _distinct(raw)
     return _objects([normalise(v) for v in values] or [None])[codes].tolist()
+
+
+def _datetimes(days: list, codes: np.ndarray, blank: np.ndarray) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    """The column ``days[codes]``, None where ``blank``, as `pd.to_datetime` makes it, converting
+    only the distinct days in use: the unit pandas chooses depends on which values there are, not on
+    how often or in what order (checked against the whole column on random mixtures of dates,
+    datetimes and Timestamps)."""
+    cells = np.where(blank, len(days), codes)  # a blank row: the None put after the days
+    used = np.unique(cells)
+    converted = pd.to_datetime(pd.Series(_objects([*days, None])[used], dtype=object), errors="coerce")
+    return converted.array.take(np.searchsorted(used, cells))
+
+
+def _text_array(normalise, raw: Sequence, known: tuple[np.ndarray, list] | None = None):
+    """`_map_distinct`'s column as the array pandas would make of that list, made from the distinct
+    values: pandas chooses the dtype by the kinds of value there are (all text and None: its "str"
+    dtype), which the distinct values hold as the column does (``known`` may add the None of a blank
+    row, which changes no choice), so only they are looked at. An empty column stays a list (see
+    `build_ledger`)."""
+    codes, values = known or _distinct(raw)
+    if not len(codes):
+        return []
+    return pd.Series([normalise(v) for v in values]).array.take(codes)
 
 
 def _objects(values: Sequence) -> np.ndarray:
