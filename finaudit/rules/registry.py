@@ -12,7 +12,7 @@ from functools import cache
 from finaudit.rules.base import Rule
 
 _FAMILIES = ("ledger", "openings", "vouchers", "dates", "books", "accounts", "reconcile", "cash", "expense_policy",
-             "expense_risk", "assets", "stats")
+             "expense_risk", "assets", "contracts", "stats")
 _ORDER = ("LG", "CA", "EX", "AR", "AS", "ST")  # DESIGN.md §7
 
 
