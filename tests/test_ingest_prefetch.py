@@ -149,6 +149,6 @@ def test_prepare_rules_prepares_the_rules_that_will_run_while_there_is_time(monk
 
 def test_the_holiday_rule_prepares_its_calendar():
     """EX08's `prepare` imports the holidays package (≈ 0.1 s), which its first check would."""
-    code = ("import sys; from finaudit.rules.expense import HolidayEntry; assert 'holidays' not in sys.modules; "
+    code = ("import sys; from finaudit.rules.expense_risk import HolidayEntry; assert 'holidays' not in sys.modules; "
             "HolidayEntry.prepare(); assert 'holidays.countries.china' in sys.modules")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from finaudit import api
-from finaudit.rules.assets import months_in, party_key
+from finaudit.rules.contracts import months_in, party_key
 from tests.conftest import write_xlsx
 
 D = dt.datetime

@@ -11,7 +11,7 @@ import yaml
 
 from finaudit import api
 from finaudit.rules import calendar
-from finaudit.rules.expense import find_words, periods, purpose, spending
+from finaudit.rules.spending import find_words, periods, purpose, spending
 
 D = dt.datetime
 HEADER = ["日期", "凭证号", "摘要", "对方科目", "收款人", "借方", "贷方", "余额"]
@@ -191,11 +191,11 @@ def test_payments_to_officials_need_the_pack_list(tmp_path, officials, expected)
 # --- the spending rows against the pandas string-method version they replaced ----------------------
 
 def _ref_spending(ledger):
-    """As in finaudit.rules.expense before the per-distinct-value rewrite (the reference)."""
+    """As in finaudit.rules.expense (now spending) before the per-distinct-value rewrite (the reference)."""
     import pandas as pd
 
     from finaudit.ingest.ledger import text_column as text
-    from finaudit.rules.expense import _OWN_ACCOUNT, _OWN_TRANSFER, _REVERSAL, _drop_reversed, _expense_lines
+    from finaudit.rules.spending import _OWN_ACCOUNT, _OWN_TRANSFER, _REVERSAL, _drop_reversed, _expense_lines
 
     def matches(values, pattern):
         return values.str.contains(pattern)
@@ -231,7 +231,7 @@ def test_spending_agrees_with_the_string_method_reference(seed):
     import pandas as pd
 
     from finaudit.ingest.ledger import Ledger
-    from finaudit.rules.expense import _spending
+    from finaudit.rules.spending import _spending
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 400))
     kind = ["cash_journal", "bank_journal", "vouchers"][seed % 3]
@@ -270,7 +270,7 @@ def test_spending_agrees_with_the_string_method_reference(seed):
 def test_payee_key_agrees_with_the_string_method_reference(seed):
     import numpy as np
 
-    from finaudit.rules.expense import _payee_key
+    from finaudit.rules.expense_risk import _payee_key
     rng = np.random.default_rng(seed)
     names = np.array(["张三", " 张 三 ", "ABC公司", "abc公司", "\u3000李四", "", "Straße", "STRASSE"], dtype=object)
     payee = pd.Series(rng.choice(names, int(rng.integers(1, 500))), dtype=object)
@@ -312,7 +312,7 @@ def test_holiday_entries_agree_with_the_groupby_reference(seed):
 
     from finaudit.ingest.ledger import Ledger
     from finaudit.rules.base import RuleContext
-    from finaudit.rules.expense import HolidayEntry
+    from finaudit.rules.expense_risk import HolidayEntry
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 500))
     kind = ["cash_journal", "vouchers"][seed % 2]
@@ -338,7 +338,7 @@ def test_holiday_entries_agree_with_the_groupby_reference(seed):
 
 def _ref_find_words(values, words, exclude=()):
     """find_words as it was: pandas string methods over the whole Series."""
-    from finaudit.rules.expense import word_pattern
+    from finaudit.rules.spending import word_pattern
     pattern = word_pattern(words)
     if pattern is None or values.empty:
         return pd.Series([[] for _ in range(len(values))], index=values.index, dtype=object)
@@ -350,20 +350,20 @@ def _ref_find_words(values, words, exclude=()):
 
 
 def _ref_purpose(summary):
-    from finaudit.rules.expense import _PERIOD, _PURPOSE_NOISE
+    from finaudit.rules.spending import _PERIOD, _PURPOSE_NOISE
     stripped = summary.fillna("").astype(str).str.replace(_PERIOD, "", regex=True)
     return stripped.str.replace(_PURPOSE_NOISE, "", regex=True).str.casefold()
 
 
 def _ref_periods(summary):
-    from finaudit.rules.expense import _PERIOD, _period_key
+    from finaudit.rules.spending import _PERIOD, _period_key
     found = summary.fillna("").astype(str).str.findall(_PERIOD)
     return found.map(lambda hits: "|".join(sorted({_period_key(h) for h in hits})))
 
 
 def _ref_expense_lines(txn, year):
     from finaudit.ingest.ledger import text_column as text
-    from finaudit.rules.expense import _EXPENSE_2004, _EXPENSE_2023, _FLIPPED
+    from finaudit.rules.spending import _EXPENSE_2004, _EXPENSE_2023, _FLIPPED
     code = text(txn, "account_code").str.replace(r"\D", "", regex=True).str[:3]
     name = text(txn, "account_name")
     if year is None:
@@ -377,7 +377,8 @@ def _ref_expense_lines(txn, year):
 def test_text_functions_agree_with_the_string_method_reference(seed):
     import numpy as np
 
-    from finaudit.rules.expense import PROHIBITED_EXCLUDE, PROHIBITED_WORDS, _expense_lines
+    from finaudit.rules.expense_policy import PROHIBITED_EXCLUDE, PROHIBITED_WORDS
+    from finaudit.rules.spending import _expense_lines
     rng = np.random.default_rng(seed)
     n = int(rng.integers(0, 600)) if seed % 6 else 0  # both sides of per_distinct's 256-row cut
     texts = np.array(["支付3月份保洁费（王五）", "支付三月保洁费", "付2023年一季度电费", "烟台苹果", "烟台酒", "购香烟",
@@ -406,7 +407,7 @@ def _ref_duplicate_findings(rule, ledger, ctx):
     import numpy as np
 
     from finaudit.ingest.ledger import text_column as text
-    from finaudit.rules.expense import _SCHEDULE_MIN_GAP_DAYS, _payee_key
+    from finaudit.rules.expense_risk import _SCHEDULE_MIN_GAP_DAYS, _payee_key
     rows = spending(ledger).rows
     rows = rows[(rows["_amount"] >= ctx.params["min_amount"]) & rows["date"].notna()]
     if len(rows) < 2:
@@ -441,7 +442,7 @@ def test_duplicate_payments_agree_with_the_groupby_reference(seed):
 
     from finaudit.ingest.ledger import Ledger
     from finaudit.rules.base import RuleContext
-    from finaudit.rules.expense import DuplicatePayment
+    from finaudit.rules.expense_risk import DuplicatePayment
     rng = np.random.default_rng(seed)
     n = int(rng.integers(0, 500)) if seed % 8 else int(rng.integers(0, 3))
     pick = lambda values: rng.choice(np.array(values, dtype=object), n)  # noqa: E731
@@ -533,7 +534,7 @@ def test_below_threshold_and_round_amounts_agree_with_the_pandas_reference(seed)
     import numpy as np
 
     from finaudit.ingest.ledger import Ledger
-    from finaudit.rules import expense
+    from finaudit.rules import expense_risk
     from finaudit.rules.base import RuleContext
     rng = np.random.default_rng(seed)
     n = int(rng.integers(0, 300)) if seed % 5 else 0
@@ -550,9 +551,9 @@ def test_below_threshold_and_round_amounts_agree_with_the_pandas_reference(seed)
     ledger = Ledger(file="东村.xlsx", sheet="账", kind=kind, village="东村", year=2023, header_row=3,
                     columns={c: "A" for c in frame.columns}, frame=frame)
     for rule, params, reference in (
-            (expense.BelowThreshold(), {p.name: p.coerce(p.default) for p in expense.BelowThreshold.params},
+            (expense_risk.BelowThreshold(), {p.name: p.coerce(p.default) for p in expense_risk.BelowThreshold.params},
              _ref_below_threshold),
-            (expense.RoundAmount(), {"multiple": (100000, 50000)[seed % 2], "min_amount": 500000}, _ref_round_amount)):
+            (expense_risk.RoundAmount(), {"multiple": (100000, 50000)[seed % 2], "min_amount": 500000}, _ref_round_amount)):
         ctx = RuleContext(rule, params, rule.severity)
         got = [f.to_dict() for f in rule.check(ledger, ctx)]
         want = [f.to_dict() for f in reference(ledger, ctx)]
@@ -589,7 +590,7 @@ def test_iou_vouchers_agree_with_the_reference(seed):
 
     from finaudit.ingest.ledger import Ledger
     from finaudit.rules.base import RuleContext
-    from finaudit.rules.expense import IouPayment
+    from finaudit.rules.expense_policy import IouPayment
     rng = np.random.default_rng(seed)
     n = int(rng.integers(0, 200)) if seed % 5 else 0
     summaries = ["购办公用品", "付工资", "白条报销", "购白条鸡", "无发票"] if seed % 2 else ["购办公用品", "付工资"]

@@ -11,7 +11,8 @@ from functools import cache
 
 from finaudit.rules.base import Rule
 
-_FAMILIES = ("ledger", "openings", "vouchers", "dates", "books", "accounts", "reconcile", "cash", "expense", "assets", "stats")
+_FAMILIES = ("ledger", "openings", "vouchers", "dates", "books", "accounts", "reconcile", "cash", "expense_policy",
+             "expense_risk", "assets", "contracts", "stats")
 _ORDER = ("LG", "CA", "EX", "AR", "AS", "ST")  # DESIGN.md §7
 
 
