@@ -152,3 +152,23 @@ def test_the_holiday_rule_prepares_its_calendar():
     code = ("import sys; from finaudit.rules.expense_risk import HolidayEntry; assert 'holidays' not in sys.modules; "
             "HolidayEntry.prepare(); assert 'holidays.countries.china' in sys.modules")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_a_prepare_that_fails_stops_neither_the_others_nor_the_audit(monkeypatch):
+    """`prepare` is only a head start: one that raises is passed over (its check meets the problem
+    and reports it as a rule error, as without preparing)."""
+    from finaudit.rules import engine
+    from finaudit.rules.packs import load_ruleset
+    from finaudit.rules.registry import all_rules
+
+    called = []
+
+    def broken(cls):
+        called.append(cls.code)
+        raise RuntimeError("calendar unavailable")
+
+    for cls in all_rules():
+        if cls.code in ("EX08", "EX09"):
+            monkeypatch.setattr(cls, "prepare", classmethod(broken))
+    engine.prepare_rules(load_ruleset(None), select=["EX08", "EX09"])
+    assert called == ["EX08", "EX09"]

@@ -426,7 +426,7 @@ class _Scan:
             buf = carry + out
             self.tags = tags = _Tags(buf) if scanner is not None else None
             # no "<!": no DTD, comment or CDATA in buf
-            self.bang = tags.follows(b"!") if tags else _BANG_RE.search(buf) is not None
+            self.bang = tags.follows(b"!") if tags is not None else _BANG_RE.search(buf) is not None
             if self.bang and _DTD_RE.search(buf):
                 raise self.stop("IN01", f"部件 {info.filename} 含 DTD/实体声明（<!DOCTYPE 或 <!ENTITY），正常的"
                                         "表格文件不会有，可能是恶意文件，已拒绝读取")

@@ -84,7 +84,10 @@ def prepare_rules(ruleset: RuleSet, *, select: Sequence[str] | None = None,
     for cls, _ in _enabled(ruleset, select, ignore):
         if not go_on():
             return
-        cls.prepare()
+        try:
+            cls.prepare()
+        except Exception:  # noqa: BLE001 - only a head start: the check meets it and reports it
+            pass
 
 
 def _enabled(ruleset: RuleSet, select: Sequence[str] | None, ignore: Sequence[str] | None):
