@@ -148,12 +148,10 @@ def _prefetch(paths, limit: list[str] | None, password: str | None):
     pack that sets other limits makes `api.audit` give the read up and read the file again. A bad
     --limit begins nothing: `_limits` reports it once the pack is loaded. A read `main` began for
     the same paths, with neither option, is taken instead."""
-    if "read" in _early:
-        read = _early.pop("read")
-        if limit is None and password is None and read is not None and read.paths == [Path(p) for p in paths]:
+    if (read := _early.pop("read", None)) is not None:
+        if limit is None and password is None and read.paths == [Path(p) for p in paths]:
             return read
-        if read is not None:
-            read.cancel()
+        read.cancel()
     from finaudit.ingest import prefetch
     from finaudit.ingest.preflight import Limits
 

@@ -489,7 +489,7 @@ class _Scan:
         lim = self.lim
         if ext.max_row > lim.max_rows or ext.max_col > lim.max_cols or ext.max_row * ext.max_col > lim.max_cells:
             raise _Rewalk()  # maybe only formatting far away: let the walker look at the values
-        tags = self.tags if self.tags is not None and self.tags.buf is buf else None
+        tags = self.tags_of(buf)
         for m in _FAST_NO_VALUE_RE.finditer(buf, 0, end) if tags is None or tags.formula_tag(end) else ():
             start = buf.rfind(b'<c r="', 0, m.start())
             t = (tag := _CSTART_RE.match(buf, start)) and _T_RE.search(tag[1])
@@ -562,8 +562,12 @@ class _Scan:
                                     "疑似损坏或恶意文件")
         self.long_text(buf, end, None)
 
+    def tags_of(self, buf: bytes) -> _Tags | None:
+        """The `_Tags` of ``buf`` when it is the buffer being scanned, else None (ask the regexes)."""
+        return self.tags if self.tags is not None and self.tags.buf is buf else None
+
     def long_text(self, buf: bytes, end: int, sheet: str | None) -> None:
-        tags = self.tags if self.tags is not None and self.tags.buf is buf else None
+        tags = self.tags_of(buf)
         if tags is not None and tags.longest_text(end) <= self.lim.max_cell_chars:
             return  # no run of more bytes than a cell may have characters: nothing long_re can find
         for m in self.long_re.finditer(buf, 0, end):
