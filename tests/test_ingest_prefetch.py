@@ -154,7 +154,7 @@ def test_the_holiday_rule_prepares_its_calendar():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-def test_a_prepare_that_fails_stops_neither_the_others_nor_the_audit(monkeypatch):
+def test_a_prepare_that_fails_does_not_stop_the_other_prepares(monkeypatch):
     """`prepare` is only a head start: one that raises is passed over (its check meets the problem
     and reports it as a rule error, as without preparing)."""
     from finaudit.rules import engine
