@@ -11,7 +11,7 @@ import yaml
 
 from finaudit import api
 from finaudit.rules import calendar
-from finaudit.rules.spending import find_words, periods, purpose, spending
+from finaudit.rules.spending import find_words, periods_of, purpose_of, spending
 
 D = dt.datetime
 HEADER = ["日期", "凭证号", "摘要", "对方科目", "收款人", "借方", "贷方", "余额"]
@@ -102,8 +102,8 @@ def test_exclusions_blank_out_place_names_but_keep_real_hits():
 
 def test_purpose_and_periods():
     summaries = pd.Series(["支付3月份保洁费（王五）", "支付三月保洁费", "付2023年一季度电费", None])
-    assert purpose(summaries).tolist() == ["支付保洁费王五", "支付保洁费", "付电费", ""]
-    assert periods(summaries).tolist() == ["3月", "3月", "1季|2023年", ""]
+    assert list(map(purpose_of, summaries)) == ["支付保洁费王五", "支付保洁费", "付电费", ""]
+    assert list(map(periods_of, summaries)) == ["3月", "3月", "1季|2023年", ""]
 
 
 def test_spending_skips_transfers_reversed_payments_and_unreadable_cells(tmp_path):
@@ -270,14 +270,13 @@ def test_spending_agrees_with_the_string_method_reference(seed):
 def test_payee_key_agrees_with_the_string_method_reference(seed):
     import numpy as np
 
-    from finaudit.rules.expense_risk import _payee_key
+    from finaudit.rules.expense_risk import payee_key
     rng = np.random.default_rng(seed)
     names = np.array(["张三", " 张 三 ", "ABC公司", "abc公司", "\u3000李四", "", "Straße", "STRASSE"], dtype=object)
     payee = pd.Series(rng.choice(names, int(rng.integers(1, 500))), dtype=object)
     payee.index = payee.index * 7
     want = payee.str.replace(r"\s+", "", regex=True).str.casefold()
-    got = _payee_key(payee)
-    assert got.index.equals(want.index) and got.tolist() == want.tolist()
+    assert list(map(payee_key, payee)) == want.tolist()
 
 
 def _ref_holiday_findings(rule, ledger, ctx):
@@ -390,8 +389,8 @@ def test_text_functions_agree_with_the_string_method_reference(seed):
                            (("工资", " 工资 ", "月份"), ("十二月",))):
         got, want = find_words(values, words, exclude), _ref_find_words(values, words, exclude)
         assert got.index.equals(values.index) and got.tolist() == want.tolist()
-    for got, want in ((purpose(values), _ref_purpose(values)), (periods(values), _ref_periods(values))):
-        assert got.index.equals(values.index) and got.tolist() == want.tolist()
+    assert list(map(purpose_of, values)) == _ref_purpose(values).tolist()
+    assert list(map(periods_of, values)) == _ref_periods(values).tolist()
     codes = np.array(["541", "502", "101", "551001", "5-11", " 521 ", "5110", None, "", "收入"], dtype=object)
     names = np.array(["管理费用", "经营收入", "其他支出", "公益支出", None, "", "费用收入"], dtype=object)
     txn = pd.DataFrame({"account_code": pd.array(rng.choice(codes, n), dtype="string"),
@@ -407,12 +406,12 @@ def _ref_duplicate_findings(rule, ledger, ctx):
     import numpy as np
 
     from finaudit.ingest.ledger import text_column as text
-    from finaudit.rules.expense_risk import _SCHEDULE_MIN_GAP_DAYS, _payee_key
+    from finaudit.rules.expense_risk import _SCHEDULE_MIN_GAP_DAYS
     rows = spending(ledger).rows
     rows = rows[(rows["_amount"] >= ctx.params["min_amount"]) & rows["date"].notna()]
     if len(rows) < 2:
         return
-    payee = _payee_key(text(rows, "counterparty"))
+    payee = text(rows, "counterparty").str.replace(r"\s+", "", regex=True).str.casefold()
     what = _ref_purpose(text(rows, "summary"))
     key = ("收款方:" + payee).where(payee != "", ("用途:" + what).where(what != "", ""))
     rows = rows.assign(_key=key, _period=_ref_periods(text(rows, "summary")))
@@ -433,7 +432,31 @@ def _ref_duplicate_findings(rule, ledger, ctx):
                for name in ("_row", "_amount", "date", "voucher", "counterparty", "summary")}
     bounds = np.flatnonzero(np.diff(members["_cluster"].to_numpy(), prepend=-1, append=-1))
     for start, end in zip(bounds[:-1], bounds[1:]):
-        yield rule._finding(ledger, ctx, {name: values[start:end] for name, values in columns.items()})
+        yield _ref_duplicate_finding(ledger, ctx, {name: values[start:end] for name, values in columns.items()})
+
+
+def _ref_duplicate_finding(ledger, ctx, group):
+    """DuplicatePayment._finding as it was: one group's cells as they came out of the frame."""
+    from finaudit.findings import fen_to_display, fen_to_str
+    from finaudit.rules.base import cell_text as voucher_of
+    from finaudit.rules.base import iso_date as iso
+    from finaudit.rules.base import quoted
+    payee = quoted(group["counterparty"][0])
+    who = f"收款方“{payee}”" if payee else f"同一用途“{quoted(group['summary'][0])}”"
+    vouchers = [voucher_of(v) for v in group["voucher"]]
+    dates = [iso(day) for day in group["date"]]
+    listed = "、".join(f"{v or '第' + str(int(row)) + '行'}（{day}）"
+                      for v, row, day in zip(vouchers, group["_row"], dates))
+    amount = int(group["_amount"][0])
+    return ctx.finding(
+        ledger,
+        f"{who}相同金额 {fen_to_display(amount)} 元支付 {len(vouchers)} 次：{listed}，"
+        f"相隔不超过 {ctx.params['window_days']} 天；疑似重复报销，请核对各笔的原始发票与收款凭据是否为同一笔业务",
+        row=int(group["_row"][0]), column="credit", voucher=vouchers[0], date=group["date"][0],
+        amount=amount,
+        evidence={"rows": [int(r) for r in group["_row"]], "vouchers": vouchers,
+                  "dates": dates,
+                  "total": fen_to_str(sum(int(a) for a in group["_amount"]))})
 
 
 @pytest.mark.parametrize("seed", range(40))

@@ -21,7 +21,7 @@ from finaudit.rules.base import Distinct, Param, Rule, quoted, row_codes, rows_w
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label, package_years
-from finaudit.rules.spending import SPENDING_KINDS, periods, purpose, spending
+from finaudit.rules.spending import SPENDING_KINDS, periods_of, purpose_of, spending
 
 _BLANKS = re.compile(r"\s+")
 
@@ -56,71 +56,87 @@ class DuplicatePayment(Rule):
         rows = spending(ledger).rows
         amount = rows["_amount"].to_numpy(dtype=np.int64)
         date = rows["date"].to_numpy()
-        summary = text(rows, "summary")
-        payee = _payee_key(text(rows, "counterparty")).to_numpy()
-        what = purpose(summary).to_numpy()
-        key = np.where(payee != "", "收款方:" + payee, np.where(what != "", "用途:" + what, ""))
+        summary = Distinct(text(rows, "summary"))
+        key = _payment_keys(Distinct(text(rows, "counterparty")), summary)
         # Positions in `rows` of the payments compared, on numpy arrays (a village's journal has a
         # few hundred: the pandas version's time was the fixed cost of its sorts and groupbys).
-        at = np.flatnonzero((amount >= ctx.params["min_amount"]) & ~np.isnat(date) & (key != ""))
+        at = np.flatnonzero((amount >= ctx.params["min_amount"]) & ~np.isnat(date) & (key >= 0))
         if len(at) < 2:
             return
         if "voucher" in rows:  # lines of one voucher are one payment: its first line stands for it
-            voucher = rows["voucher"].to_numpy()[at]
-            line = row_codes(key[at], amount[at], voucher)
-            again = np.ones(len(at), dtype=bool)
-            again[np.unique(line, return_index=True)[1]] = False
-            at = at[~(again & ~pd.isna(voucher))]
+            voucher = pd.factorize(rows["voucher"].to_numpy()[at])[0]  # -1: blank
+            again = pd.Series(row_codes(key[at], amount[at], voucher)).duplicated().to_numpy()
+            at = at[~(again & (voucher >= 0))]
         row, key, amount, date = rows["_row"].to_numpy(dtype=np.int64)[at], key[at], amount[at], date[at]
-        order = np.lexsort((row, date, amount, pd.factorize(key, sort=True)[0]))
+        order = np.lexsort((row, date, amount, key))
         at, row, key, amount, date = at[order], row[order], key[order], amount[order], date[order]
-        period = periods(summary).to_numpy()[at]
+        period = summary.rows(_codes(map(periods_of, summary.values)))[at]  # -1: names no period
         # Each (payee, amount) is one run of the sorted payments; a payment is linked to the one
         # before it in its run.
         after = np.r_[False, (key[1:] == key[:-1]) & (amount[1:] == amount[:-1])]
         group = np.cumsum(~after)
         gap = np.zeros(len(at), dtype=np.int64)
         gap[1:] = (date[1:] - date[:-1]) // np.timedelta64(1, "D")
-        previous = np.roll(period, 1)
-        previous[0] = ""
-        other_period = (period != "") & (previous != "") & (period != previous)
+        previous = np.r_[-1, period[:-1]]
+        other_period = (period >= 0) & (previous >= 0) & (period != previous)
         schedule = (np.bincount(group)[group] >= 3) & (gap >= _SCHEDULE_MIN_GAP_DAYS)
         linked = after & (gap <= ctx.params["window_days"]) & ~other_period & ~schedule
         cluster = np.cumsum(~linked)
         repeated = np.bincount(cluster)[cluster] >= 2  # most payments stand alone: skip them
         members = np.lexsort((row[repeated], cluster[repeated]))
         cluster, at = cluster[repeated][members], at[repeated][members]
-        # Plain lists per column: slicing a DataFrame per group costs more than the rest of the rule.
-        columns = {name: rows[name].take(at).tolist() if name in rows else [None] * len(at)
-                   for name in ("_row", "_amount", "date", "voucher", "counterparty", "summary")}
-        bounds = np.flatnonzero(np.diff(cluster, prepend=-1, append=-1))
+        # Plain lists per column, each cell made ready once: slicing a DataFrame per group, or
+        # formatting one Timestamp at a time, costs more than the rest of the rule.
+        days = rows["date"].to_numpy()[at].astype("datetime64[D]").tolist()
+        vouchers = (list(map(voucher_of, rows["voucher"].take(at).tolist())) if "voucher" in rows
+                    else [None] * len(at))
+        columns = (rows["_row"].take(at).tolist(), rows["_amount"].take(at).tolist(), days,
+                   [day.isoformat() for day in days], vouchers,
+                   text(rows, "counterparty").take(at).tolist(), text(rows, "summary").take(at).tolist())
+        bounds = np.flatnonzero(np.diff(cluster, prepend=-1, append=-1)).tolist()
         for start, end in zip(bounds[:-1], bounds[1:]):
-            group = {name: values[start:end] for name, values in columns.items()}
-            yield self._finding(ledger, ctx, group)
+            yield self._finding(ledger, ctx, *(values[start:end] for values in columns))
 
     @staticmethod
-    def _finding(ledger, ctx, group):
-        payee = quoted(group["counterparty"][0])
-        who = f"收款方“{payee}”" if payee else f"同一用途“{quoted(group['summary'][0])}”"
-        vouchers = [voucher_of(v) for v in group["voucher"]]
-        dates = [iso(day) for day in group["date"]]
-        listed = "、".join(f"{v or '第' + str(int(row)) + '行'}（{day}）"
-                          for v, row, day in zip(vouchers, group["_row"], dates))
-        amount = int(group["_amount"][0])
+    def _finding(ledger, ctx, rows, amounts, days, dates, vouchers, payees, summaries):
+        """One cluster of payments in row order: their rows, amounts (分), days (`datetime.date`), the
+        days as ISO text, voucher texts (None if blank) and payee and summary cells."""
+        payee = quoted(payees[0])
+        who = f"收款方“{payee}”" if payee else f"同一用途“{quoted(summaries[0])}”"
+        listed = "、".join(f"{v or '第' + str(row) + '行'}（{day}）" for v, row, day in zip(vouchers, rows, dates))
+        amount = int(amounts[0])
         return ctx.finding(
             ledger,
             f"{who}相同金额 {fen_to_display(amount)} 元支付 {len(vouchers)} 次：{listed}，"
             f"相隔不超过 {ctx.params['window_days']} 天；疑似重复报销，请核对各笔的原始发票与收款凭据是否为同一笔业务",
-            row=int(group["_row"][0]), column="credit", voucher=vouchers[0], date=group["date"][0],
-            amount=amount,
-            evidence={"rows": [int(r) for r in group["_row"]], "vouchers": vouchers,
-                      "dates": dates,
-                      "total": fen_to_str(sum(int(a) for a in group["_amount"]))})
+            row=int(rows[0]), column="credit", voucher=vouchers[0], date=days[0], amount=amount,
+            evidence={"rows": [int(r) for r in rows], "vouchers": vouchers, "dates": dates,
+                      "total": fen_to_str(sum(amounts))})
 
 
-def _payee_key(payee: pd.Series) -> pd.Series:
-    """A payee as a key (blanks removed, casefolded), worked out once per distinct payee."""
-    return pd.Series(Distinct(payee).map(lambda name: _BLANKS.sub("", name).casefold()), index=payee.index)
+def payee_key(name: str) -> str:
+    """A payee as a key: blanks removed, casefolded ("张 三" and "张三" are one payee)."""
+    return _BLANKS.sub("", name).casefold()
+
+
+def _payment_keys(payees: Distinct, summaries: Distinct) -> np.ndarray:
+    """Whom (or what for) each payment was: the payee's key if the row names one ("收款方:…"), else
+    the summary's purpose ("用途:…"), as the rank of that text among all the keys in sorted order
+    (so sorting the ranks sorts the texts); -1 where there is neither. Each distinct payee and
+    summary is worked out once."""
+    by_payee = [f"收款方:{key}" if key else "" for key in map(payee_key, payees.values)]
+    by_purpose = [f"用途:{what}" if what else "" for what in map(purpose_of, summaries.values)]
+    rank = {key: at for at, key in enumerate(sorted((set(by_payee) | set(by_purpose)) - {""}))}
+    rank[""] = -1
+    payee = payees.rows(np.array([rank[key] for key in by_payee], dtype=np.int64))
+    what = summaries.rows(np.array([rank[key] for key in by_purpose], dtype=np.int64))
+    return np.where(payee >= 0, payee, what)
+
+
+def _codes(texts) -> np.ndarray:
+    """Equal texts as equal integers, "" as -1."""
+    seen: dict[str, int] = {"": -1}
+    return np.array([seen.setdefault(text, len(seen)) for text in texts], dtype=np.int64)
 
 
 # --- EX06 ------------------------------------------------------------------------------------------

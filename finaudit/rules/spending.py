@@ -200,19 +200,15 @@ def any_words(values: pd.Series, words: Iterable[str], exclude: Iterable[str] = 
     return find_words(values, words, exclude).map(bool).astype(bool)
 
 
-def purpose(summary: pd.Series) -> pd.Series:
+def purpose_of(summary) -> str:
     """What a payment was for, without periods, numbers and punctuation: "支付3月份保洁费（王五）"
     → "支付保洁费王五"."""
-    def stripped(value) -> str:
-        return _PURPOSE_NOISE.sub("", _PERIOD.sub("", _as_text(value))).casefold()
-    return pd.Series(Distinct(summary).map(stripped), index=summary.index, dtype=object)
+    return _PURPOSE_NOISE.sub("", _PERIOD.sub("", _as_text(summary))).casefold()
 
 
-def periods(summary: pd.Series) -> pd.Series:
+def periods_of(summary) -> str:
     """The periods a summary names ("3月", "2023年", "二季度" …), normalised and joined; "" if none."""
-    def named(value) -> str:
-        return "|".join(sorted({_period_key(h) for h in _PERIOD.findall(_as_text(value))}))
-    return pd.Series(Distinct(summary).map(named), index=summary.index, dtype=object)
+    return "|".join(sorted({_period_key(h) for h in _PERIOD.findall(_as_text(summary))}))
 
 
 def _period_key(period: str) -> str:
