@@ -146,6 +146,23 @@ def test_split_across_vouchers_by_purpose(xlsx):
     assert finding.evidence["threshold"] == "10000.00"
 
 
+def test_split_with_a_payment_of_no_voucher_lists_only_the_vouchers_there_are(xlsx):
+    # A blank 凭证号 is NaN in the ledger's text column: it used to be listed in the evidence as NaN
+    # (written out as the invalid JSON token NaN).
+    import json
+    report, _ = audit(xlsx, {"银行存款日记账": [
+        [BANK], HEADER,
+        [D(2023, 1, 1), "", "上年结转", "", "", 80000],
+        [D(2023, 7, 3), "", "支付村部维修款", "", 6000, 74000],
+        [D(2023, 7, 4), "记-42", "支付村部维修款", "", 5000, 69000],
+    ]})
+    [finding] = ca(report, "CA04")
+    assert finding.voucher is None
+    assert finding.evidence["rows"] == [4, 5]
+    assert finding.evidence["vouchers"] == ["记-42"]
+    json.dumps(finding.to_dict(), allow_nan=False)
+
+
 def test_payments_that_name_no_payee_nor_purpose(xlsx):
     # Summaries of digits and generic words only ("支付", "123"): no payment has a key to group by.
     # CA04 used to crash here (ValueError), which made the run exit 1 on a clean book.
@@ -377,7 +394,40 @@ def _ref_split_findings(ledger, ctx):
             for first, last in _clusters(days[start:end], amounts[start:end], window, threshold):
                 cluster = candidates.iloc[start + first:start + last]
                 used.update(int(r) for r in cluster["row"])
-                yield SplitPayment._finding(ledger, ctx, cluster, lines, threshold, label, purpose_word, window)
+                yield _ref_split_finding(ledger, ctx, cluster, lines, threshold, label, purpose_word, window)
+
+
+def _ref_split_finding(ledger, ctx, cluster, lines, threshold, label, purpose_word, window):
+    """SplitPayment._finding as it was before its dates and rows were made in one pass each (the
+    reference), but listing only the vouchers there are: it listed a blank one as NaN."""
+    import numpy as np
+    import pandas as pd
+
+    from finaudit.findings import fen_to_display, fen_to_str
+    from finaudit.rules.cash import SplitPayment
+    cluster = {name: np.asarray(cluster[name]) for name in SplitPayment._CLUSTER_COLUMNS}
+    first = {name: cluster[name][0] for name in ("row", "party", "summary", "voucher", "key")}
+    amounts = cluster["amount"].tolist()
+    total = sum(amounts)
+    shown = {amount: (fen_to_display(amount), fen_to_str(amount)) for amount in amounts}
+    rows = [int(r) for row, payment in zip(cluster["row"].tolist(), cluster["payment"].tolist())
+            for r in lines.get(payment, (row,))]
+    dates = cluster["day"].astype("datetime64[D]").astype(str).tolist()
+    start = pd.Timestamp(cluster["day"][0])
+    period = dates[0] if dates[0] == dates[-1] else f"{dates[0]} 至 {dates[-1]}"
+    how = "现金支付" if label == "现金支付上限" else "支付"
+    whom = (f"向“{first['party']}”{how}" if first["party"]
+            else f"以相近事由（“{first['summary']}”）{how}")
+    message = (f"{period} {whom} {len(amounts)} 笔（{'、'.join(shown[a][0] for a in amounts)} 元），"
+               f"每笔低于{label} {fen_to_display(threshold)} 元，合计 {fen_to_display(total)} 元已达到该限额；"
+               f"请核实是否拆分支付以{purpose_word}，调阅各笔凭证、合同和验收单")
+    return ctx.finding(
+        ledger, message, row=int(first["row"]), column="credit", voucher=first["voucher"],
+        date=start, amount=total, key=label,
+        evidence={"rows": rows, "amounts": [shown[a][1] for a in amounts], "dates": dates,
+                  "vouchers": [v for v in cluster["voucher"].tolist() if isinstance(v, str) and v],
+                  "total": fen_to_str(total), "threshold": fen_to_str(threshold), "threshold_name": label,
+                  "group": first["key"], "window_days": window})
 
 
 def _random_journal(seed: int):

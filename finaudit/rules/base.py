@@ -216,6 +216,22 @@ class Distinct:
         return np.fromiter(map(fn, self.values), dtype=object, count=len(self.values))[self.codes]
 
 
+def first_keys(*choices: tuple[Distinct, list[str]]) -> tuple[np.ndarray, list[str]]:
+    """Each row's grouping key as an integer, and the key texts it indexes. A choice is a column
+    (`Distinct`) and a key text per distinct value of it, "" for none ("收款人:张三", "用途:保洁费":
+    prefixed so that two choices' texts cannot meet); a row's key is the text of the first choice
+    that has one for it. The integers are the ranks of the texts in sorted order, so sorting them
+    sorts the texts, and -1 where no choice has a text. The text work stays per distinct value."""
+    texts = sorted(set().union(*(per_value for _, per_value in choices)) - {""})
+    rank = dict(zip(texts, range(len(texts))))
+    rank[""] = -1
+    key = None
+    for column, per_value in reversed(choices):
+        ranks = column.rows(np.array([rank[text] for text in per_value], dtype=np.int64))
+        key = ranks if key is None else np.where(ranks >= 0, ranks, key)
+    return key, texts
+
+
 def row_codes(*columns) -> np.ndarray:
     """One integer per row for the combination of the columns' values (NA one value of each):
     equal combinations get equal codes, and sorting the codes sorts by the columns in turn when

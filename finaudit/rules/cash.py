@@ -27,7 +27,8 @@ from finaudit.findings import Finding, Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import money_column as _money
 from finaudit.ingest.ledger import text_column as _text
-from finaudit.rules.base import Distinct, Param, Rule, RuleContext, text_distinct
+from finaudit.rules.base import Distinct, Param, Rule, RuleContext, first_keys, text_distinct
+from finaudit.rules.base import cell_text as _cell_text
 from finaudit.rules.base import iso_date as _iso
 
 TXN = "txn"
@@ -445,10 +446,15 @@ class SplitPayment(Rule):
         for amount in amounts:
             if amount not in shown:
                 shown[amount] = (fen_to_display(amount), fen_to_str(amount))
-        rows = [int(r) for row, payment in zip(cluster["row"].tolist(), cluster["payment"].tolist())
-                for r in lines.get(payment, (row,))]
-        dates = cluster["day"].astype("datetime64[D]").astype(str).tolist()  # "2024-03-05"
-        start = pd.Timestamp(cluster["day"][0])
+        rows: list[int] = []
+        for row, payment in zip(cluster["row"].tolist(), cluster["payment"].tolist()):
+            several = lines.get(payment)
+            if several is None:
+                rows.append(row)
+            else:
+                rows.extend(several)
+        days = cluster["day"].astype("datetime64[D]").tolist()  # datetime.date
+        dates = [day.isoformat() for day in days]
         period = dates[0] if dates[0] == dates[-1] else f"{dates[0]} 至 {dates[-1]}"
         how = "现金支付" if label == "现金支付上限" else "支付"
         whom = (f"向“{first['party']}”{how}" if first["party"]
@@ -458,10 +464,10 @@ class SplitPayment(Rule):
                    f"请核实是否拆分支付以{purpose_word}，调阅各笔凭证、合同和验收单")
         return ctx.finding(
             ledger, message, row=int(first["row"]), column="credit", voucher=first["voucher"],
-            date=start, amount=total, key=label,
+            date=days[0], amount=total, key=label,
             evidence={"rows": rows, "amounts": [shown[a][1] for a in amounts], "dates": dates,
-                      "vouchers": [v for v in cluster["voucher"].tolist() if v], "total": fen_to_str(total),
-                      "threshold": fen_to_str(threshold), "threshold_name": label,
+                      "vouchers": [v for v in map(_cell_text, cluster["voucher"].tolist()) if v],  # NaN: blank
+                      "total": fen_to_str(total), "threshold": fen_to_str(threshold), "threshold_name": label,
                       "group": first["key"], "window_days": window})
 
 
@@ -481,25 +487,27 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> tuple[pd.DataFrame, di
                           & frame["date"].notna().to_numpy() & ~transfer)
     if not len(paid):
         return pd.DataFrame({"row": frame["_row"].iloc[paid]}), {}
-    summary = text_distinct(ledger, "summary")
-    party = text_distinct(ledger, "counterparty").map(lambda name: _SPACES.sub("", name))[paid]
-    purpose = summary.map(normalise_purpose)[paid]
-    has_party, has_purpose = party != "", purpose != ""
-    lines = paid[has_party | has_purpose]
+    # Payee (or purpose) keys as integers that sort as their texts do: the text work, and the
+    # factorizing of texts, stays per distinct 摘要 and 往来单位.
+    summary, counterparty = text_distinct(ledger, "summary"), text_distinct(ledger, "counterparty")
+    parties = np.array([_SPACES.sub("", name) for name in counterparty.values], dtype=object)
+    key, texts = first_keys((counterparty, [f"收款人:{party}" if party else "" for party in parties]),
+                            (summary, [f"用途:{what}" if what else "" for what in
+                                       map(normalise_purpose, summary.values)]))
+    lines = paid[key[paid] >= 0]
     if not len(lines):  # payments, but not one says to whom or what for: nothing to group
         return pd.DataFrame({"row": frame["_row"].iloc[lines]}), {}
-    key = np.where(has_party, "收款人:" + party, "用途:" + purpose)[has_party | has_purpose]
-    party = party[has_party | has_purpose]
+    key, party = key[lines], parties[counterparty.codes[lines]]
     row = frame["_row"].to_numpy(dtype=np.int64)[lines]
     day = frame["date"].to_numpy()[lines]
     day = day.astype("datetime64[D]").astype(day.dtype)  # the date at midnight
     if "voucher" in frame:
         voucher = frame["voucher"].array[lines]
-        named = np.asarray(voucher, dtype=object)
-        by_voucher = np.where(pd.isna(named), np.char.add("#", row.astype(str)).astype(object), named)
+        named = pd.factorize(np.asarray(voucher, dtype=object))[0]
+        by_voucher = np.where(named >= 0, named, -1 - np.arange(len(lines)))  # a blank one: the line alone
     else:
         voucher = np.full(len(lines), None, dtype=object)
-        by_voucher = np.char.add("#", row.astype(str))
+        by_voucher = np.arange(len(lines))
     # One payment per (payee, day, voucher), numbered in order of appearance: its first line's row,
     # summary, party and voucher, the lines' total, and cash when every line is cash.
     combined = np.zeros(len(lines), dtype=np.int64)
@@ -516,8 +524,8 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> tuple[pd.DataFrame, di
     rows_of: dict[int, list[int]] = {}
     for payment, line_row in zip(group_id[several].tolist(), row[several].tolist()):
         rows_of.setdefault(payment, []).append(line_row)
-    # Sorted by payee, day and row (the key strings in Python's order, as pandas sorts them).
-    order = np.lexsort((row[first], day[first], pd.factorize(key[first], sort=True)[0]))
+    # Sorted by payee, day and row (the key ranks sort as the key texts do in Python's order).
+    order = np.lexsort((row[first], day[first], key[first]))
     chosen = first[order]
     def text(values: np.ndarray) -> pd.Series:
         return pd.Series(values, dtype=object)  # as the pandas version had them, not str dtype
@@ -526,8 +534,8 @@ def _payments(ledger, transfer_words: tuple[str, ...]) -> tuple[pd.DataFrame, di
         "row": row[chosen], "amount": amount[order], "day": day[chosen],
         "cash": (np.bincount(group_id, weights=not_cash, minlength=n_groups) == 0)[order],
         "summary": text(np.asarray(summary.values, dtype=object)[summary.codes[lines[chosen]]]),
-        "party": text(party[chosen]), "voucher": voucher[chosen], "key": text(key[chosen]),
-        "payment": order})
+        "party": text(party[chosen]), "voucher": voucher[chosen],
+        "key": text(np.asarray(texts, dtype=object)[key[chosen]]), "payment": order})
     return payments, rows_of
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from finaudit.findings import Severity, fen_to_display, fen_to_str
 from finaudit.ingest.aliases import JOURNAL_KINDS
 from finaudit.ingest.ledger import text_column as text
-from finaudit.rules.base import Distinct, Param, Rule, quoted, row_codes, rows_where
+from finaudit.rules.base import Distinct, Param, Rule, first_keys, quoted, row_codes, rows_where
 from finaudit.rules.base import cell_text as voucher_of
 from finaudit.rules.base import iso_date as iso
 from finaudit.rules.calendar import WorkCalendar, package_label, package_years
@@ -120,17 +120,11 @@ def payee_key(name: str) -> str:
 
 
 def _payment_keys(payees: Distinct, summaries: Distinct) -> np.ndarray:
-    """Whom (or what for) each payment was: the payee's key if the row names one ("收款方:…"), else
-    the summary's purpose ("用途:…"), as the rank of that text among all the keys in sorted order
-    (so sorting the ranks sorts the texts); -1 where there is neither. Each distinct payee and
-    summary is worked out once."""
-    by_payee = [f"收款方:{key}" if key else "" for key in map(payee_key, payees.values)]
-    by_purpose = [f"用途:{what}" if what else "" for what in map(purpose_of, summaries.values)]
-    rank = {key: at for at, key in enumerate(sorted((set(by_payee) | set(by_purpose)) - {""}))}
-    rank[""] = -1
-    payee = payees.rows(np.array([rank[key] for key in by_payee], dtype=np.int64))
-    what = summaries.rows(np.array([rank[key] for key in by_purpose], dtype=np.int64))
-    return np.where(payee >= 0, payee, what)
+    """Whom (or what for) each payment was: the payee if the row names one, else the summary's
+    purpose; as integers that sort as the key texts do (`first_keys`), -1 where there is neither."""
+    return first_keys(
+        (payees, [f"收款方:{key}" if key else "" for key in map(payee_key, payees.values)]),
+        (summaries, [f"用途:{what}" if what else "" for what in map(purpose_of, summaries.values)]))[0]
 
 
 def _codes(texts) -> np.ndarray:
