@@ -333,7 +333,7 @@ class LargeCashPayment(Rule):
                        f"{fen_to_display(limit)} 元，应通过银行转账；请核实为何以现金支付，并查看收款人签收凭据")
             yield ctx.finding(ledger, message, row=int(row["_row"]), column="credit",
                               voucher=row.get("voucher"), date=day, amount=amount,
-                              evidence={"limit": fen_to_str(limit), "summary": row.get("summary")})
+                              evidence={"limit": fen_to_str(limit), "summary": _cell_text(row.get("summary"))})
 
 
 # --- CA04 ---------------------------------------------------------------------------------------
