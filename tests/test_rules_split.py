@@ -195,3 +195,19 @@ def test_no_copy_until_the_jobs_have_run_for_a_while(forks):
     out = run_split([lambda i=i: slow(i) for i in range(60)], after=0.1)
     assert [i for i, _ in out] == list(range(60)) and len(forks) == 1 and _reaped(forks)
     assert all(pid == parent for _, pid in out[:5])  # ≈ 0.1 s of jobs ran here before the fork
+
+
+def test_a_finding_comes_back_from_the_copy_as_it_was():
+    """Findings travel back pickled (`Finding.__reduce__`): every field, also_at and event included."""
+    import datetime as dt
+    import pickle
+
+    from finaudit.findings import Finding, Location, Severity
+    finding = Finding(code="EX04", rule="expense.duplicate", severity=Severity.HIGH, message="重复支付",
+                      file="东村.xlsx", sheet="现金日记账", row=7, column="E", village="东村", voucher="记-3",
+                      date=dt.date(2023, 3, 5), amount=120000, account="541", regulation="制度",
+                      evidence={"rows": [7, 9], "total": "2400.00"}, key="k",
+                      also_at=(Location("东村.xlsx", "序时账", 12, "F"),), event="2023-03-05|1200.00|0")
+    back = pickle.loads(pickle.dumps(finding, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back == finding and back.also_at == finding.also_at and back.event == finding.event
+    assert back.fingerprint == finding.fingerprint and back.to_dict() == finding.to_dict()
