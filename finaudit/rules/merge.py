@@ -85,6 +85,12 @@ def merge_events(findings: Sequence[Finding], villages: Iterable, codes: set[str
 def _merge_village(group: list[Finding], events, where) -> dict[int, Finding | None]:
     """Position in `group` → its final finding (merged, at the primary's position) or None (merged
     into another)."""
+    result: dict[int, Finding | None] = {}
+    if not events.of_row:
+        # No voucher list: each row is an event of its own, in its own sheet, and two findings of
+        # one sheet are never merged — so nothing merges; only the event identities are given.
+        _identify(list(enumerate(group)), events, where, result)
+        return result
     n = len(group)
     uf = _Groups(n)
     first_with: dict[tuple, int] = {}
@@ -98,7 +104,6 @@ def _merge_village(group: list[Finding], events, where) -> dict[int, Finding | N
     components: dict[int, list[int]] = defaultdict(list)
     for k in range(n):
         components[uf.find(k)].append(k)
-    result: dict[int, Finding | None] = {}
     finals: list[tuple[int, Finding]] = []
     for members in components.values():
         sheets = [(group[k].file, group[k].sheet) for k in members]
