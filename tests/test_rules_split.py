@@ -211,3 +211,25 @@ def test_a_finding_comes_back_from_the_copy_as_it_was():
     back = pickle.loads(pickle.dumps(finding, protocol=pickle.HIGHEST_PROTOCOL))
     assert back == finding and back.also_at == finding.also_at and back.event == finding.event
     assert back.fingerprint == finding.fingerprint and back.to_dict() == finding.to_dict()
+
+
+@needs_fork
+def test_what_the_copy_sends_back_is_used_and_not_run_again_here(forks, tmp_path):
+    """Each result travels back as its job is done: only the job both sides took as they met may
+    have run twice; every other job ran once, on one side or the other, both sides some. This side
+    is made slow, so that the copy is done and gone before it looks at the pipe."""
+    ran, parent = tmp_path / "ran", os.getpid()
+
+    def job(i):
+        with open(ran, "a") as log:
+            log.write(f"{i} {os.getpid()}\n")
+        if os.getpid() == parent:
+            time.sleep(0.2)
+        return _work(i, 100), {"rows": list(range(i * 100))}  # results of some size, as findings are
+
+    out = run_split([lambda i=i: job(i) for i in range(60)])
+    assert out == [(_work(i, 100), {"rows": list(range(i * 100))}) for i in range(60)]
+    runs = [tuple(map(int, line.split())) for line in ran.read_text().splitlines()]
+    counts = {i: sum(1 for j, _ in runs if j == i) for i in range(60)}
+    assert sum(counts.values()) - 60 <= 1 and set(counts.values()) <= {1, 2}
+    assert len({pid for _, pid in runs}) == 2 and _reaped(forks)
