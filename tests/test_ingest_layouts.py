@@ -475,6 +475,7 @@ def test_amount_column_at_once_agrees_with_cell_by_cell():
     import random
 
     import numpy as np
+    import pandas as pd
 
     from finaudit.ingest.ledger import _parse_column
     from finaudit.ingest.values import CellParseError, parse_amount
@@ -486,7 +487,12 @@ def test_amount_column_at_once_agrees_with_cell_by_cell():
              for _ in range(3000)]
     checked = [rnd.random() < 0.9 for _ in cells]
     errors = []
-    got = _parse_column(cells, checked, parse_amount, lambda i, exc: errors.append((i, exc.reason)))
+
+    def cells_of(column) -> list:  # the "Int64" array of an amount column as the list it stands for
+        assert isinstance(column, pd.arrays.IntegerArray)
+        return [None if v is pd.NA else v for v in column.tolist()]
+
+    got = cells_of(_parse_column(cells, checked, parse_amount, lambda i, exc: errors.append((i, exc.reason))))
     want, want_errors = [], []
     for i, (value, check) in enumerate(zip(cells, checked)):
         if not check or value == "" or value is None:
@@ -503,12 +509,15 @@ def test_amount_column_at_once_agrees_with_cell_by_cell():
     assert got == want and errors == want_errors
     assert all(type(v) is int for v in got if v is not None)
     mask = np.array(checked)  # the builder passes one mask for every column: it must come back as it went
-    assert _parse_column(cells, mask, parse_amount, lambda i, exc: None) == want and mask.tolist() == checked
+    assert cells_of(_parse_column(cells, mask, parse_amount, lambda i, exc: None)) == want and mask.tolist() == checked
     assert any(isinstance(c, float) and math.isnan(c) for c in cells) and want_errors
     # as the builder calls it: only the filled cells checked, the floats known from _classify
     filled = np.array([not (c == "" or c is None) for c in cells])
     floats = np.array([type(c) is float for c in cells])
-    assert _parse_column(cells, mask & filled, parse_amount, lambda i, exc: None, floats) == want
+    assert cells_of(_parse_column(cells, mask & filled, parse_amount, lambda i, exc: None, floats)) == want
+    # beyond int64 (an integer cell is not checked for size here): the list, as pandas keeps it
+    huge = _parse_column([10**20, 5, None], [True, True, True], parse_amount, lambda i, exc: None)
+    assert huge == [10**22, 500, None]
 
 
 def test_date_column_from_its_distinct_days_is_the_whole_column_converted():

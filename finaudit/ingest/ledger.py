@@ -477,15 +477,21 @@ def _parse_number(value: object) -> int | float | None:
     return int(number) if number.is_integer() else number
 
 
-def _parse_column(raw: Sequence, checked: list[bool], parser, on_error, floats: np.ndarray | None = None) -> list:
+def _parse_column(raw: Sequence, checked: list[bool], parser, on_error, floats: np.ndarray | None = None):
     """``parser`` over the cells of the checked rows (blank cells are None); a cell it cannot read
     is None and goes to ``on_error(i, exc)``, in row order. Amount columns take the common case —
     a float that is a whole number of 分 — for all cells at once; the rest go one by one.
-    ``floats``: which cells are floats, when `_classify` knows."""
+    ``floats``: which cells are floats, when `_classify` knows.
+
+    Returns a list; for amounts (integer 分) the "Int64" array pandas would make of that list —
+    built from the integers and the blanks directly, since pandas reads a list of ints and None as
+    floats first (a third of the frame's construction) — unless a value exceeds int64."""
     n = len(raw)
-    out = np.full(n, None, dtype=object)
+    money = parser is parse_amount and n > 0
+    fen = np.zeros(n, dtype=np.int64)
+    blank = np.ones(n, dtype=bool)  # no value (yet)
     todo = np.array(checked, dtype=bool)  # a copy: it is marked off below
-    if parser is parse_amount and n:
+    if money:
         if floats is None:
             floats = np.fromiter(map(is_, map(type, raw), repeat(float)), dtype=bool, count=n)
         floats = floats & todo
@@ -493,22 +499,36 @@ def _parse_column(raw: Sequence, checked: list[bool], parser, on_error, floats: 
             values = np.fromiter(compress(raw, floats), dtype=np.float64)
             with np.errstate(invalid="ignore"):  # NaN and inf cells: left to parse_amount
                 scaled = values * 100
-                fen = np.round(scaled)  # half to even, as round()
-                fast = (np.abs(values) < 1e11) & (np.abs(scaled - fen) < 1e-6)  # else the exact way
+                rounded = np.round(scaled)  # half to even, as round()
+                fast = (np.abs(values) < 1e11) & (np.abs(scaled - rounded) < 1e-6)  # else the exact way
             at = np.flatnonzero(floats)[fast]
-            out[at] = fen[fast].astype(np.int64)
+            fen[at] = rounded[fast].astype(np.int64)
+            blank[at] = False
             todo[at] = False
+    slow: dict[int, object] = {}  # the cells read one by one: row index → value
     for i in np.flatnonzero(todo).tolist():
         value = raw[i]
         if value == "" or value is None:
             continue
         if type(value) is int:  # most cells of exported books are plain numbers
-            out[i] = value * 100 if parser is parse_amount else value
+            slow[i] = value * 100 if parser is parse_amount else value
             continue
         try:
-            out[i] = parser(value)
+            slow[i] = parser(value)
         except CellParseError as exc:
             on_error(i, exc)
+    if money:
+        try:
+            for i, value in slow.items():
+                if value is not None:
+                    fen[i], blank[i] = value, False
+            return pd.arrays.IntegerArray(fen, blank)
+        except OverflowError:  # beyond int64: pandas keeps such a column as Python ints
+            pass
+    out = np.full(n, None, dtype=object)
+    out[~blank] = fen[~blank].tolist()
+    for i, value in slow.items():
+        out[i] = value
     return out.tolist()
 
 
