@@ -295,6 +295,39 @@ def test_voucher_numbers_are_normalised(raw, normal):
     assert normalise_voucher(raw) == normal
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_a_voucher_taken_as_it_is_reads_as_the_full_normalising_reads_it(seed):
+    """normalise_voucher's shortcut for cells already in its form ("记-12") must give what the full
+    reading (normalise_text, then the voucher pattern) gives, for cells made of the characters that
+    trip it: 字/第/号, blanks of every kind, full-width and non-ASCII digits, zero-width marks."""
+    import random
+    import re
+
+    from finaudit.ingest.ledger import _CANONICAL_VOUCHER, _VOUCHER_RE, normalise_voucher
+    from finaudit.ingest.values import normalise_text
+
+    def full(value):  # normalise_voucher without its shortcut
+        text = normalise_text(value)
+        if not text:
+            return None
+        match = _VOUCHER_RE.match(text)
+        if not match:
+            return re.sub(r"\s+", "", text)
+        word = match.group("word").rstrip("字第").strip()
+        number = str(int(match.group("no")))
+        return f"{word}-{number}" if word else number
+
+    rnd = random.Random(seed)
+    alphabet = ["记", "现付", "银收", "字", "第", "号", "-", "/", " ", "\u3000", "\t", "\u00a0", "\u200b", "\ufeff",
+                "0", "1", "2", "9", "１", "٣", "a", "Ａ", "（", ".", "—"]
+    cells = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 7))) for _ in range(20_000)]
+    cells += [f"{rnd.choice(['记', '现付', 'X'])}-{rnd.randint(0, 300)}" for _ in range(2_000)]
+    shortcut = [c for c in cells if _CANONICAL_VOUCHER.fullmatch(c)]
+    assert len(shortcut) > 1_000  # the shortcut is really taken
+    for cell in cells:
+        assert normalise_voucher(cell) == full(cell), repr(cell)
+
+
 def test_voucher_word_and_number_columns_join(xlsx):
     rows = [["东村2023年现金日记账"], ["日期", "字", "号", "摘要", "借方", "贷方", "余额"],
             [D(2023, 1, 1), "", "", "上年结转", "", "", 1000],

@@ -145,8 +145,18 @@ def text_column(frame: pd.DataFrame, name: str) -> pd.Series:
     return column.map(lambda v: v.strip() if isinstance(v, str) else "").astype(object)
 
 
+# A voucher cell already in the form normalise_voucher gives ("记-12", "现付-3", "12"): a word of no
+# digits, blanks or characters normalise_text folds, not ending in 字/第, and a number without a
+# leading zero. Most cells of a book are so, and are taken as they are (a property test holds this
+# to the full reading).
+_W = r"[^\d\s\uff01-\uff5e\u00a0\u202f\u200b\u200c\u200d\u2060\ufeff"
+_CANONICAL_VOUCHER = re.compile(rf"(?:{_W}]*{_W}字第]-)?[1-9][0-9]*")
+
+
 def normalise_voucher(value: object) -> str | None:
     """"记 - 12", "记12", "记字第12号", 12.0 → "记-12" / "12"; "现付3" → "现付-3"."""
+    if type(value) is str and _CANONICAL_VOUCHER.fullmatch(value):
+        return value
     text = normalise_text(value)
     if not text:
         return None
@@ -260,9 +270,10 @@ def _classify(grid: Grid, header: Header, distinct: dict | None = None,
         if labels.count(None) == len(labels):
             continue
         texts += np.array([v is not None and v.strip() != "" for v in labels], dtype=np.int32)[codes]
-        found = _objects([_label_marker(v) if v else None for v in labels])[codes]
-        if (named := np.flatnonzero(found != None)).size:  # noqa: E711 - elementwise
-            markers[c] = dict(zip(named.tolist(), found[named].tolist()))
+        marker = [_label_marker(v) if v else None for v in labels]
+        if hits := [k for k, m in enumerate(marker) if m is not None]:  # few values name a marker
+            named = np.flatnonzero(np.isin(codes, hits))
+            markers[c] = dict(zip(named.tolist(), _objects(marker)[codes[named]].tolist()))
     order = [header.columns[c] for c in _TEXT_COLUMNS if c in header.columns]
     order += [c for c in range(len(columns)) if c not in order]
     row_type: list = [None] * n
