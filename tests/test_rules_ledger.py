@@ -406,7 +406,10 @@ def test_voucher_parts_split_each_distinct_number_as_the_row_by_row_extract_did(
         "date": pd.to_datetime([None if rng.random() < 0.05 else f"2023-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
                                 for _ in range(n)]),
     })
-    pd.testing.assert_frame_equal(_voucher_parts(frame), _voucher_parts_reference(frame))
+    want = _voucher_parts_reference(frame)
+    pd.testing.assert_frame_equal(_voucher_parts(frame), want)
+    for words in ({"现付", "现收"}, {"记"}, set()):  # a journal's: only its own voucher words
+        pd.testing.assert_frame_equal(_voucher_parts(frame, words), want[want["word"].isin(words)])
 
 
 def _reused_numbers_reference(data, adjacency):

@@ -21,8 +21,9 @@ _VOUCHER_PARTS = re.compile(r"^(?P<word>\D*?)-?(?P<no>\d+)$")
 
 # --------------------------------------------------------------------------------------------- LG04
 
-def _voucher_parts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Transaction rows with a dated, numbered voucher: _row, date, voucher, word, number, month.
+def _voucher_parts(frame: pd.DataFrame, words: set[str] | None = None) -> pd.DataFrame:
+    """Transaction rows with a dated, numbered voucher: _row, date, voucher, word, number, month;
+    only those of the voucher ``words`` when given.
 
     "现付-12" → word "现付", number 12. A journal repeats its voucher numbers on several lines, so
     each distinct number is split once, with plain `re` (a pandas ``str.extract`` builds a frame per
@@ -33,12 +34,15 @@ def _voucher_parts(frame: pd.DataFrame) -> pd.DataFrame:
     at = np.flatnonzero(((frame["row_type"] == "txn") & frame["voucher"].notna() & frame["date"].notna()).to_numpy())
     vouchers = frame["voucher"].iloc[at].astype(str)
     codes, distinct = pd.factorize(vouchers)
-    matches = [_VOUCHER_PARTS.search(text) for text in distinct]
-    words = np.array([m["word"].rstrip("-") if m else "" for m in matches], dtype=object)
+    matches = [_VOUCHER_PARTS.search(text) for text in distinct.tolist()]
+    words_of = [m["word"].rstrip("-") if m else "" for m in matches]
     numbers = pd.to_numeric(pd.Series([m["no"] if m else None for m in matches], dtype=object),
                             errors="coerce").to_numpy()
     number = numbers[codes]
     keep = pd.notna(number) & (number > 0)
+    if words is not None:  # a journal: most of its vouchers are 记, whose numbers are not checked
+        keep &= np.array([word in words for word in words_of] or [False])[codes]
+    words = np.array(words_of, dtype=object)
     at, codes = at[keep], codes[keep]
     date = frame["date"].iloc[at]
     return pd.DataFrame({"_row": frame["_row"].iloc[at], "date": date, "voucher": vouchers[keep],
@@ -72,21 +76,20 @@ class VoucherGap(Rule):
 
     def check(self, ledger, ctx):
         frame = _entries(ledger)
-        parts = _voucher_parts(frame)
-        if parts.empty:
-            return
-        # The book's first month (over all its entries): it may be an extract that starts mid-sequence.
-        first_month = frame.loc[frame["row_type"] == "txn", "date"].min().to_period("M")
-        keep = np.ones(len(parts), dtype=bool)
+        words = None  # a voucher list: every word
         if ledger.kind != "vouchers":
             words = set()
             if ledger.kind in ("cash_journal", "cash_bank_journal"):
                 words |= set(ctx.params["cash_words"])
             if ledger.kind in ("bank_journal", "cash_bank_journal"):
                 words |= set(ctx.params["bank_words"])
-            keep = parts["word"].isin(words).to_numpy()
+        parts = _voucher_parts(frame, words)
+        if parts.empty:
+            return
+        # The book's first month (over all its entries): it may be an extract that starts mid-sequence.
+        first_month = frame.loc[frame["row_type"] == "txn", "date"].min().to_period("M")
         # Plain arrays, one (word, year) group at a time: months as integers (year * 12 + month - 1).
-        at = np.flatnonzero(keep)
+        at = np.arange(len(parts))
         word = parts["word"].to_numpy(dtype=object)[at]
         month = parts["date"].to_numpy()[at].astype("datetime64[M]").astype(np.int64) + 1970 * 12
         number = parts["number"].to_numpy(dtype=np.int64)[at]
