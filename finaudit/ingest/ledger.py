@@ -2,7 +2,7 @@
 
 `build_ledger` takes a located header and turns the rows under it into the canonical columns of
 DESIGN.md §3: amounts in integer 分 (nullable Int64), dates, normalised voucher numbers, text. Every row
-keeps `_row`, its 1-based spreadsheet row, and `row_type`: transactions are `txn`; opening, page-carry,
+keeps `_row`, its 1-based spreadsheet row, and `row_type` (categorical): transactions are `txn`; opening, page-carry,
 subtotal, repeated-header, signature and formula-only rows are kept with their own type for the checks
 that need them (LG01–LG03) and are never counted as transactions. Blank rows are dropped.
 
@@ -329,8 +329,11 @@ def build_ledger(grid: Grid, header: Header, *, file: str, kind: str, village: s
     rows, types = _classify(grid, header, distinct, cells)
     letters = {name: column_letter(col) for name, col in header.columns.items()}
     findings: list[Finding] = []
-    # (lists when empty: pandas makes an empty list's column float64, as it always has here)
-    data: dict[str, Sequence] = {"_row": rows + 1, "row_type": types} if len(rows) else {"_row": [], "row_type": []}
+    # (lists when empty: pandas makes an empty list's column float64, as it always has here). The row
+    # types are a handful of words on every row, which every rule compares: categorical, so that
+    # `frame["row_type"] == "txn"` compares codes (pandas' str column checks each cell for NA first).
+    data: dict[str, Sequence] = ({"_row": rows + 1, "row_type": pd.Categorical(types)} if len(rows)
+                                 else {"_row": [], "row_type": []})
     checked = ~np.isin(types, sorted(NON_DATA)) if len(types) else np.zeros(0, dtype=bool)
     dated = types == TXN  # a 本月合计 row's odd date cell is not worth a finding
 
