@@ -2,9 +2,10 @@
 
 `build_ledger` takes a located header and turns the rows under it into the canonical columns of
 DESIGN.md §3: amounts in integer 分 (nullable Int64), dates, normalised voucher numbers, text. Every row
-keeps `_row`, its 1-based spreadsheet row, and `row_type` (categorical): transactions are `txn`; opening, page-carry,
-subtotal, repeated-header, signature and formula-only rows are kept with their own type for the checks
-that need them (LG01–LG03) and are never counted as transactions. Blank rows are dropped.
+keeps `_row`, its 1-based spreadsheet row, and `row_type` (categorical): transactions are `txn`;
+opening, page-carry, subtotal, repeated-header, signature and formula-only rows are kept with their own
+type for the checks that need them (LG01–LG03) and are never counted as transactions. Blank rows are
+dropped.
 
 Cells that cannot be read become `SC02`/`SC03` findings at their cell, with the value left empty — never
 a silent NaN and never an exception.

@@ -56,8 +56,9 @@ class DuplicatePayment(Rule):
         rows = spending(ledger).rows
         amount = rows["_amount"].to_numpy(dtype=np.int64)
         date = rows["date"].to_numpy()
-        summary = Distinct(text(rows, "summary"))
-        key = _payment_keys(Distinct(text(rows, "counterparty")), summary)
+        summaries, payees = text(rows, "summary"), text(rows, "counterparty")
+        summary = Distinct(summaries)
+        key = _payment_keys(Distinct(payees), summary)
         # Positions in `rows` of the payments compared, on numpy arrays (a village's journal has a
         # few hundred: the pandas version's time was the fixed cost of its sorts and groupbys).
         at = np.flatnonzero((amount >= ctx.params["min_amount"]) & ~np.isnat(date) & (key >= 0))
@@ -92,7 +93,7 @@ class DuplicatePayment(Rule):
                     else [None] * len(at))
         columns = (rows["_row"].take(at).tolist(), rows["_amount"].take(at).tolist(), days,
                    [day.isoformat() for day in days], vouchers,
-                   text(rows, "counterparty").take(at).tolist(), text(rows, "summary").take(at).tolist())
+                   payees.take(at).tolist(), summaries.take(at).tolist())
         bounds = np.flatnonzero(np.diff(cluster, prepend=-1, append=-1)).tolist()
         for start, end in zip(bounds[:-1], bounds[1:]):
             yield self._finding(ledger, ctx, *(values[start:end] for values in columns))
